@@ -1,0 +1,102 @@
+package org.llama4j.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.EnumMap;
+import java.util.Map;
+
+/** The codec of each supported type. */
+public final class BlockCodecs {
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private static final Map<GgmlType, BlockCodec> CODECS = new EnumMap<>(GgmlType.class);
+
+    static {
+        register(new ScalarCodec(GgmlType.F32) {
+            @Override
+            public void decodeBlock(MemorySegment src, long offset, float[] dst, int dstOffset) {
+                dst[dstOffset] = src.get(F32, offset);
+            }
+
+            @Override
+            public void encodeBlock(float[] src, int srcOffset, MemorySegment dst, long offset) {
+                dst.set(F32, offset, src[srcOffset]);
+            }
+        });
+        register(new ScalarCodec(GgmlType.F16) {
+            @Override
+            public void decodeBlock(MemorySegment src, long offset, float[] dst, int dstOffset) {
+                dst[dstOffset] = Float.float16ToFloat(src.get(I16, offset));
+            }
+
+            @Override
+            public void encodeBlock(float[] src, int srcOffset, MemorySegment dst, long offset) {
+                dst.set(I16, offset, Float.floatToFloat16(src[srcOffset]));
+            }
+        });
+        register(new ScalarCodec(GgmlType.BF16) {
+            @Override
+            public void decodeBlock(MemorySegment src, long offset, float[] dst, int dstOffset) {
+                dst[dstOffset] = Float.intBitsToFloat(src.get(I16, offset) << 16);
+            }
+
+            @Override
+            public void encodeBlock(float[] src, int srcOffset, MemorySegment dst, long offset) {
+                dst.set(I16, offset, floatToBf16(src[srcOffset]));
+            }
+        });
+    }
+
+    private BlockCodecs() {
+    }
+
+    static void register(BlockCodec codec) {
+        CODECS.put(codec.type(), codec);
+    }
+
+    /** The codec for {@code type}; fails with the type's name when llama4j cannot decode it. */
+    public static BlockCodec of(GgmlType type) {
+        BlockCodec c = CODECS.get(type);
+        if (c == null) {
+            throw new UnsupportedOperationException("tensor type " + type + " is not supported by llama4j");
+        }
+        return c;
+    }
+
+    /** Round-to-nearest-even, as PyTorch and ggml convert float32 to bfloat16 (NaN stays NaN). */
+    public static short floatToBf16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if ((bits & 0x7fffffff) > 0x7f800000) {
+            return (short) ((bits >>> 16) | 0x40);
+        }
+        return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+    }
+
+    /** Types of one value per block: decoding and dot products go value by value. */
+    private abstract static class ScalarCodec implements BlockCodec {
+        private final GgmlType type;
+
+        ScalarCodec(GgmlType type) {
+            this.type = type;
+        }
+
+        @Override
+        public GgmlType type() {
+            return type;
+        }
+
+        @Override
+        public float dot(MemorySegment src, long offset, float[] x, int xOffset, int count) {
+            float[] one = new float[1];
+            float sum = 0f;
+            int bb = type.blockBytes();
+            for (int i = 0; i < count; i++) {
+                decodeBlock(src, offset + (long) i * bb, one, 0);
+                sum += one[0] * x[xOffset + i];
+            }
+            return sum;
+        }
+    }
+}
