@@ -127,7 +127,8 @@ final class GgufCursor {
         long max = remaining() / minItemBytes;
         if (n < 0 || n > max) {
             throw error(at, what + " is " + Long.toUnsignedString(n) + ", but the " + remaining()
-                    + " bytes left in the file hold at most " + max + " (" + minItemBytes + " bytes each at least)");
+                    + " bytes left in the file hold at most " + max + " (" + minItemBytes
+                    + " bytes each at least): the file is truncated or the count is corrupt");
         }
         return n;
     }
@@ -137,7 +138,7 @@ final class GgufCursor {
         long len = i64(what + " length");
         if (len < 0 || len > remaining()) {
             throw error(at, what + " length is " + Long.toUnsignedString(len) + " bytes, but only " + remaining()
-                    + " bytes remain in the file");
+                    + " bytes remain in the file: the file is truncated or the length is corrupt");
         }
         if (len > MAX_JAVA_ARRAY) {
             throw error(at, what + " length " + len + " is too long for a Java string");
