@@ -82,12 +82,16 @@ class GgufFixtureTest {
     @Test
     void vocabularyGgufHoldsTheFullLlama4Tokenizer() {
         Path file = Fixtures.require("llama4-tiny/llama4-vocab.gguf");
-        GgufFile.open(file).close(); // warm up class loading and the page cache: time the parse itself
-        long t0 = System.nanoTime();
+        // The fastest of 3 opens (the first also warms class loading and the page cache): ~100 ms on a 2-core
+        // machine; a second would mean something quadratic or needless copying crept into the metadata parser.
+        long bestMs = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            long t0 = System.nanoTime();
+            GgufFile.open(file).close();
+            bestMs = Math.min(bestMs, (System.nanoTime() - t0) / 1_000_000);
+        }
+        assertThat(bestMs).as("open time of the 13 MB vocabulary GGUF, ms").isLessThan(1000);
         try (GgufFile f = GgufFile.open(file)) {
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            // ~100 ms on a loaded 2-core machine: a second would mean something quadratic or copying crept in.
-            assertThat(ms).as("open time of the 13 MB vocabulary GGUF, ms").isLessThan(1000);
             assertThat(f.tensorInfos()).isEmpty();
             assertThat(f.getString("general.type")).isEqualTo("vocab");
             assertThat(f.getString("tokenizer.ggml.model")).isEqualTo("gpt2");
