@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.llama4j.format.ModelFormatException;
 
 /**
@@ -207,22 +208,43 @@ final class GgufCursor {
                 yield a;
             }
             case STRING -> {
-                String[] a = new String[n];
+                String[] a = new String[initialCapacity(n)];
                 String elementWhat = what + " element";
                 for (int i = 0; i < n; i++) {
+                    if (i == a.length) {
+                        a = Arrays.copyOf(a, grownCapacity(i, n));
+                    }
                     a[i] = string(elementWhat);
                 }
                 yield a;
             }
             case ARRAY -> {
-                GgufArray[] a = new GgufArray[n];
+                GgufArray[] a = new GgufArray[initialCapacity(n)];
                 for (int i = 0; i < n; i++) {
+                    if (i == a.length) {
+                        a = Arrays.copyOf(a, grownCapacity(i, n));
+                    }
                     a[i] = array(what + " element " + i, depth + 1);
                 }
                 yield a;
             }
         };
         return new GgufArray(elementType, values);
+    }
+
+    /*
+     * Strings and nested arrays cost far more heap than their minimum encoded size (a reference plus an object
+     * against 8 or 12 bytes), so a count that is merely bounded by the file size could still claim gigabytes in a
+     * large model file. Their Java arrays therefore grow with what is actually read; a false count runs out of
+     * bytes (a truncation error) long before it runs out of heap. Fixed-size elements are copied in one go: their
+     * Java array is exactly as large as the bytes the file really holds for them.
+     */
+    private static int initialCapacity(int count) {
+        return Math.min(count, 1 << 12);
+    }
+
+    private static int grownCapacity(int current, int count) {
+        return (int) Math.min(count, 2L * current);
     }
 
     /** Copies {@code n} fixed-size elements (the count was already bounded by the bytes left). */

@@ -130,7 +130,8 @@ public final class GgufFile implements AutoCloseable {
         long tensorCount = in.count("tensor count", MIN_TENSOR_INFO_BYTES);
         long kvCount = in.count("metadata entry count", MIN_KV_BYTES);
 
-        Map<String, Entry> metadata = LinkedHashMap.newLinkedHashMap((int) kvCount);
+        // capacities from the (bounded, but untrusted) counts are capped: the maps grow with what is really read
+        Map<String, Entry> metadata = LinkedHashMap.newLinkedHashMap((int) Math.min(kvCount, 1024));
         for (long i = 0; i < kvCount; i++) {
             long at = in.position();
             in.section("metadata entry #" + i);
@@ -161,13 +162,14 @@ public final class GgufFile implements AutoCloseable {
             }
         }
 
-        Map<String, GgufTensorInfo> tensors = LinkedHashMap.newLinkedHashMap((int) tensorCount);
-        long[] infoPositions = new long[(int) tensorCount];
-        for (int i = 0; i < tensorCount; i++) {
-            infoPositions[i] = in.position();
+        Map<String, GgufTensorInfo> tensors = LinkedHashMap.newLinkedHashMap((int) Math.min(tensorCount, 1024));
+        List<Long> infoPositions = new ArrayList<>();
+        for (long i = 0; i < tensorCount; i++) {
+            long at = in.position();
+            infoPositions.add(at);
             GgufTensorInfo info = readTensorInfo(in, i, alignment);
             if (tensors.putIfAbsent(info.name(), info) != null) {
-                throw in.error(infoPositions[i], "duplicate tensor name '" + info.name() + "'");
+                throw in.error(at, "duplicate tensor name '" + info.name() + "'");
             }
         }
         long dataOffset = (in.position() + alignment - 1) & -alignment;
@@ -176,7 +178,7 @@ public final class GgufFile implements AutoCloseable {
                 Collections.unmodifiableMap(metadata), Collections.unmodifiableMap(tensors));
     }
 
-    private static GgufTensorInfo readTensorInfo(GgufCursor in, int index, long alignment) {
+    private static GgufTensorInfo readTensorInfo(GgufCursor in, long index, long alignment) {
         long at = in.position();
         in.section("tensor info #" + index);
         String name = in.string("tensor name");
@@ -230,8 +232,8 @@ public final class GgufFile implements AutoCloseable {
     }
 
     /** Every tensor's data lies inside the file and no two overlap. */
-    private static void checkDataRanges(GgufCursor in, Map<String, GgufTensorInfo> tensors, long[] infoPositions,
-                                        long dataOffset) {
+    private static void checkDataRanges(GgufCursor in, Map<String, GgufTensorInfo> tensors,
+                                        List<Long> infoPositions, long dataOffset) {
         if (tensors.isEmpty()) {
             return; // a vocabulary-only file may end right after its metadata, without padding
         }
@@ -246,23 +248,32 @@ public final class GgufFile implements AutoCloseable {
             GgufTensorInfo t = infos.get(i);
             if (t.offset() > dataSize || t.byteSize() > dataSize - t.offset()) {
                 in.section("tensor info #" + i + " '" + t.name() + "'");
-                throw in.error(infoPositions[i], "tensor '" + t.name() + "' data [" + t.offset() + ", "
+                throw in.error(infoPositions.get(i), "tensor '" + t.name() + "' data [" + t.offset() + ", "
                         + (t.offset() + t.byteSize()) + ") of the data section extends past its end: the file is"
                         + " truncated or the offset is wrong (data section of " + dataSize + " bytes from byte "
                         + dataOffset + ")");
             }
         }
+        // In offset order, each non-empty tensor must start at or after the end of the previous non-empty one
+        // (empty tensors are skipped: one between two others must not hide their overlap).
         infos.sort(Comparator.comparingLong(GgufTensorInfo::offset));
-        for (int i = 1; i < infos.size(); i++) {
-            GgufTensorInfo a = infos.get(i - 1);
-            GgufTensorInfo b = infos.get(i);
-            if (a.byteSize() > 0 && b.byteSize() > 0 && a.offset() + a.byteSize() > b.offset()) {
-                in.section("tensor infos");
-                throw in.error(dataOffset + b.offset(), "tensors '" + a.name() + "' [" + a.offset() + ", "
-                        + (a.offset() + a.byteSize()) + ") and '" + b.name() + "' [" + b.offset() + ", "
-                        + (b.offset() + b.byteSize()) + ") overlap in the data section");
+        GgufTensorInfo previous = null;
+        for (GgufTensorInfo t : infos) {
+            if (t.byteSize() == 0) {
+                continue;
             }
+            if (previous != null && previous.offset() + previous.byteSize() > t.offset()) {
+                throw overlap(in, previous, t, dataOffset);
+            }
+            previous = t;
         }
+    }
+
+    private static ModelFormatException overlap(GgufCursor in, GgufTensorInfo a, GgufTensorInfo b, long dataOffset) {
+        in.section("tensor infos");
+        return in.error(dataOffset + b.offset(), "tensors '" + a.name() + "' [" + a.offset() + ", "
+                + (a.offset() + a.byteSize()) + ") and '" + b.name() + "' [" + b.offset() + ", "
+                + (b.offset() + b.byteSize()) + ") overlap in the data section");
     }
 
     private static String describeMagic(MemorySegment mapping) {

@@ -151,6 +151,20 @@ class GgufCorruptionTest {
         expectError(patchLong(offsetB, 0)).hasMessageContaining("overlap");
     }
 
+    /** An empty tensor placed between two overlapping ones must not hide their overlap. */
+    @Test
+    void overlapBehindAnEmptyTensor() throws IOException {
+        Path source = dir.resolve("three.gguf");
+        new GgufWriter()
+                .addF32Tensor("big", new float[32], 32)
+                .addF32Tensor("empty", new float[0], 0)
+                .addF32Tensor("inner", new float[8], 8)
+                .write(source);
+        valid = Files.readAllBytes(source);
+        byte[] b = patchLong(patchLong(valid, find("empty") + 5 + 4 + 8 + 4, 0), find("inner") + 5 + 4 + 8 + 4, 32);
+        expectError(b).hasMessageContaining("tensors 'big' [0, 128) and 'inner' [32, 64) overlap");
+    }
+
     @Test
     void badShapes() throws IOException {
         int nDims = tensorField("t.b", TensorField.N_DIMS);
