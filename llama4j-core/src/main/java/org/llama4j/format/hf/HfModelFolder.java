@@ -165,8 +165,13 @@ public final class HfModelFolder implements AutoCloseable {
                         + "\" must name a shard file, found " + e.getValue());
             }
             String shard = e.getValue().textValue();
-            Path p = Path.of(shard);
-            if (p.isAbsolute() || p.getNameCount() != 1 || shard.equals("..") || shard.equals(".")) {
+            Path p;
+            try {
+                p = Path.of(shard);
+            } catch (java.nio.file.InvalidPathException ex) {
+                p = null;
+            }
+            if (p == null || p.isAbsolute() || p.getNameCount() != 1 || shard.equals("..") || shard.equals(".")) {
                 throw new ModelFormatException(index + ": weight_map entry \"" + e.getKey() + "\" names \"" + shard
                         + "\", which is not a file name inside the model folder");
             }

@@ -185,6 +185,8 @@ class HfModelFolderTest {
         assertError(dir, "weight_map entry \"lm_head.weight\" must name a shard file");
         Files.writeString(index, "{\"weight_map\": {\"lm_head.weight\": \"../model.safetensors\"}}");
         assertError(dir, "not a file name inside the model folder");
+        Files.writeString(index, "{\"weight_map\": {\"lm_head.weight\": \"a\\u0000b\"}}");
+        assertError(dir, "not a file name inside the model folder");
     }
 
     // --- FP8 (compressed-tensors) ---
