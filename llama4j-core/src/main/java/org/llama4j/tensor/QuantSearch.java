@@ -223,8 +223,9 @@ final class QuantSearch {
         double scale;
         double off;
         if (det <= 0) {
-            scale = 0;
-            off = offsetAtMostZero ? Math.min(0, sx / n) : sx / n;
+            // every code is the same, c: any scale * c + offset = mean fits; prefer offset 0 (allowed by both modes)
+            scale = sqq > 0 ? sxq / sqq : 0;
+            off = sqq > 0 ? 0 : offsetAtMostZero ? Math.min(0, sx / n) : sx / n;
         } else {
             scale = (n * sxq - sq * sx) / det;
             off = (sqq * sx - sq * sxq) / det;
