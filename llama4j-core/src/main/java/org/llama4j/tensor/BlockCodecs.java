@@ -6,11 +6,15 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /** The codec of each supported type. */
 public final class BlockCodecs {
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Blocks one parallel quantization task encodes (about a millisecond of work for the K-quants). */
+    private static final int QUANTIZE_CHUNK_BLOCKS = 1024;
 
     private static final Map<GgmlType, BlockCodec> CODECS = new EnumMap<>(GgmlType.class);
 
@@ -89,7 +93,15 @@ public final class BlockCodecs {
                     + " blocks of " + type.blockSize());
         }
         MemorySegment out = Arena.ofAuto().allocate(bytes, 32);
-        of(type).encode(values, 0, out, 0, values.length);
+        BlockCodec codec = of(type);
+        // blocks are independent and land in disjoint bytes: large inputs are encoded in parallel chunks
+        int chunkValues = type.blockSize() * QUANTIZE_CHUNK_BLOCKS;
+        int chunks = (values.length + chunkValues - 1) / chunkValues;
+        IntStream.range(0, chunks).parallel().forEach(c -> {
+            int start = c * chunkValues;
+            int count = Math.min(chunkValues, values.length - start);
+            codec.encode(values, start, out, (long) start / type.blockSize() * type.blockBytes(), count);
+        });
         return out;
     }
 
