@@ -73,10 +73,11 @@ public final class LlamaCppContext implements AutoCloseable {
                 nSeqId.setAtIndex(JAVA_INT, i, 1);
                 seqIds.getAtIndex(ADDRESS, i).reinterpret(Integer.BYTES).set(JAVA_INT, 0, 0);
             }
-        } catch (LlamaCppException e) {
-            throw e;
         } catch (Throwable t) {
-            close();
+            close(); // frees whatever was created before the failure
+            if (t instanceof RuntimeException e) {
+                throw e;
+            }
             throw new LlamaCppException("creating a llama.cpp context failed", t);
         }
     }
@@ -127,6 +128,8 @@ public final class LlamaCppContext implements AutoCloseable {
         try {
             rc = (int) cpp.decode.invokeExact(c, batch);
             cpp.synchronize.invokeExact(c);
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable t) {
             throw new LlamaCppException("llama_decode failed", t);
         }
@@ -153,6 +156,11 @@ public final class LlamaCppContext implements AutoCloseable {
     public synchronized float[] decode(int[] tokens, boolean allLogits) {
         if (tokens.length == 0) {
             throw new IllegalArgumentException("no tokens to decode");
+        }
+        // checked up front: a split call must not leave half of the tokens in the cache
+        if (position + tokens.length > contextLength) {
+            throw new IllegalArgumentException("context full: " + position + " + " + tokens.length
+                    + " tokens > n_ctx " + contextLength);
         }
         float[] out = new float[(allLogits ? tokens.length : 1) * vocabSize];
         for (int from = 0; from < tokens.length; from += batchCapacity) {
@@ -203,6 +211,8 @@ public final class LlamaCppContext implements AutoCloseable {
         MemorySegment p;
         try {
             p = (MemorySegment) cpp.getLogitsIth.invokeExact(c, i);
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable t) {
             throw new LlamaCppException("llama_get_logits_ith failed", t);
         }
@@ -219,6 +229,8 @@ public final class LlamaCppContext implements AutoCloseable {
         try {
             MemorySegment memory = (MemorySegment) cpp.getMemory.invokeExact(c);
             cpp.memoryClear.invokeExact(memory, true);
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable t) {
             throw new LlamaCppException("llama_memory_clear failed", t);
         }
@@ -233,6 +245,8 @@ public final class LlamaCppContext implements AutoCloseable {
         }
         try {
             cpp.setNThreads.invokeExact(handle(), threads, batchThreads);
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable t) {
             throw new LlamaCppException("llama_set_n_threads failed", t);
         }
@@ -241,6 +255,8 @@ public final class LlamaCppContext implements AutoCloseable {
     public synchronized int threads() {
         try {
             return (int) cpp.nThreads.invokeExact(handle());
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable t) {
             throw new LlamaCppException("llama_n_threads failed", t);
         }
@@ -249,6 +265,8 @@ public final class LlamaCppContext implements AutoCloseable {
     public synchronized int batchThreads() {
         try {
             return (int) cpp.nThreadsBatch.invokeExact(handle());
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable t) {
             throw new LlamaCppException("llama_n_threads_batch failed", t);
         }
@@ -308,6 +326,8 @@ public final class LlamaCppContext implements AutoCloseable {
                 cpp.batchFree.invokeExact(batch);
             }
             cpp.free.invokeExact(c);
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable t) {
             throw new LlamaCppException("freeing the llama.cpp context failed", t);
         } finally {

@@ -48,7 +48,7 @@ public final class LlamaCppModel implements AutoCloseable {
             }
             this.model = m;
             this.vocab = (MemorySegment) cpp.modelGetVocab.invokeExact(m);
-        } catch (LlamaCppException e) {
+        } catch (RuntimeException e) {
             throw e;
         } catch (Throwable t) {
             throw new LlamaCppException("loading " + path + " failed", t);
@@ -101,7 +101,7 @@ public final class LlamaCppModel implements AutoCloseable {
             }
             throw new LlamaCppException("llama_tokenize failed for a text of " + utf8.length + " bytes"
                     + LlamaCpp.recentProblems());
-        } catch (LlamaCppException e) {
+        } catch (RuntimeException e) {
             throw e;
         } catch (Throwable t) {
             throw new LlamaCppException("llama_tokenize failed", t);
@@ -123,7 +123,7 @@ public final class LlamaCppModel implements AutoCloseable {
                 capacity = -n;
             }
             throw new LlamaCppException("llama_token_to_piece(" + token + ") failed");
-        } catch (LlamaCppException e) {
+        } catch (RuntimeException e) {
             throw e;
         } catch (Throwable t) {
             throw new LlamaCppException("llama_token_to_piece failed", t);
@@ -134,6 +134,8 @@ public final class LlamaCppModel implements AutoCloseable {
     public synchronized int vocabSize() {
         try {
             return (int) cpp.vocabNTokens.invokeExact(vocabHandle());
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable t) {
             throw new LlamaCppException("llama_vocab_n_tokens failed", t);
         }
@@ -142,6 +144,8 @@ public final class LlamaCppModel implements AutoCloseable {
     public synchronized int bosToken() {
         try {
             return (int) cpp.vocabBos.invokeExact(vocabHandle());
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable t) {
             throw new LlamaCppException("llama_vocab_bos failed", t);
         }
@@ -150,6 +154,8 @@ public final class LlamaCppModel implements AutoCloseable {
     public synchronized int eosToken() {
         try {
             return (int) cpp.vocabEos.invokeExact(vocabHandle());
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable t) {
             throw new LlamaCppException("llama_vocab_eos failed", t);
         }
@@ -175,6 +181,8 @@ public final class LlamaCppModel implements AutoCloseable {
             MemorySegment buf = arena.allocate(256);
             int n = (int) cpp.modelDesc.invokeExact(m, buf, buf.byteSize());
             return n < 0 ? "" : buf.getString(0);
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable t) {
             throw new LlamaCppException("llama_model_desc failed", t);
         }
@@ -184,6 +192,8 @@ public final class LlamaCppModel implements AutoCloseable {
     public synchronized long sizeBytes() {
         try {
             return (long) cpp.modelSize.invokeExact(handle());
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable t) {
             throw new LlamaCppException("llama_model_size failed", t);
         }
@@ -192,6 +202,8 @@ public final class LlamaCppModel implements AutoCloseable {
     public synchronized long parameterCount() {
         try {
             return (long) cpp.modelNParams.invokeExact(handle());
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable t) {
             throw new LlamaCppException("llama_model_n_params failed", t);
         }
@@ -215,7 +227,7 @@ public final class LlamaCppModel implements AutoCloseable {
                 capacity = n + 1L;
             }
             throw new LlamaCppException("llama_model_meta_val_str(" + key + ") kept growing");
-        } catch (LlamaCppException e) {
+        } catch (RuntimeException e) {
             throw e;
         } catch (Throwable t) {
             throw new LlamaCppException("llama_model_meta_val_str failed", t);
@@ -242,6 +254,8 @@ public final class LlamaCppModel implements AutoCloseable {
     private int intOf(java.lang.invoke.MethodHandle h, String name) {
         try {
             return (int) h.invokeExact(handle());
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable t) {
             throw new LlamaCppException(name + " failed", t);
         }
@@ -275,6 +289,8 @@ public final class LlamaCppModel implements AutoCloseable {
         model = null;
         try {
             cpp.modelFree.invokeExact(m);
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable t) {
             throw new LlamaCppException("llama_model_free failed", t);
         }
