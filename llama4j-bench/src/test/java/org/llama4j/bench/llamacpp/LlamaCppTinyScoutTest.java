@@ -29,8 +29,10 @@ class LlamaCppTinyScoutTest {
         LlamaCpp cpp = LlamaCppTesting.requireLlamaCpp();
         index = new ObjectMapper().readTree(dir.resolve("golden/index.json").toFile());
         model = cpp.openModel(dir.resolve("tiny-scout.BF16.gguf"));
-        // as the goldens were made: F32 KV cache, no flash attention, 2 threads
-        ctx = model.newContext(ContextOptions.exact(128, 2));
+        // as the goldens were made: F32 KV cache, no flash attention. One thread, not the goldens' 2: ggml splits
+        // matmuls by rows, so the numbers do not depend on it, and its spin-waiting thread barriers crawl when
+        // a busy CI machine has fewer free cores than threads.
+        ctx = model.newContext(ContextOptions.exact(128, 1));
     }
 
     @AfterAll
@@ -52,7 +54,7 @@ class LlamaCppTinyScoutTest {
         assertThat(model.trainedContextLength()).isPositive();
         assertThat(model.parameterCount()).isPositive();
         assertThat(ctx.contextLength()).isGreaterThanOrEqualTo(128);
-        assertThat(ctx.threads()).isEqualTo(2);
+        assertThat(ctx.threads()).isEqualTo(1);
     }
 
     /** 7 tokens (no chunk boundary): llama.cpp's semantics equal Meta's; every position is checked. */
@@ -147,7 +149,7 @@ class LlamaCppTinyScoutTest {
 
     @Test
     void benchRunnerReportsEveryRepeat() {
-        LlamaCppBench.Result r = LlamaCppBench.run(model.path(), 32, 8, 2, 3);
+        LlamaCppBench.Result r = LlamaCppBench.run(model.path(), 32, 8, 1, 3);
         assertThat(r.repeats()).hasSize(3);
         assertThat(r.cpuVariant()).isEqualTo(model.llamaCpp().cpuVariant());
         assertThat(r.loadNanos()).isPositive();
