@@ -17,12 +17,12 @@ final class LlamaCppTesting {
     /** The loaded llama.cpp; skips the calling test when it is not installed, except under CI=true, where it fails. */
     static LlamaCpp requireLlamaCpp() {
         if (LlamaCpp.findLibraryDir().isEmpty()) {
-            String msg = "llama.cpp is not installed (looked in " + LlamaCpp.candidateDirs() + "): skipping; "
+            String msg = "llama.cpp is not installed (looked in " + LlamaCpp.candidateDirs() + "); "
                     + LlamaCpp.INSTALL_HINT;
             if ("true".equalsIgnoreCase(System.getenv("CI"))) {
                 fail("CI=true but " + msg);
             }
-            assumeTrue(false, msg);
+            assumeTrue(false, "skipping: " + msg);
         }
         return LlamaCpp.load();
     }
