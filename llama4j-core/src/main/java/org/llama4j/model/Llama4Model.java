@@ -50,7 +50,12 @@ public final class Llama4Model implements AutoCloseable {
 
     /** Loads an HF model folder (config.json + safetensors) or a GGUF file. */
     public static Llama4Model load(java.nio.file.Path path) {
-        throw new UnsupportedOperationException("TODO loader");
+        return Llama4Loader.load(path);
+    }
+
+    /** Reads only the config of an HF model folder or GGUF file. */
+    public static Llama4Config readConfig(java.nio.file.Path path) {
+        return Llama4Loader.config(path);
     }
 
     public Llama4Config config() {
