@@ -56,7 +56,7 @@ public final class Llama4GgufConfig {
                 gguf.getIntOr(A + "attention.sliding_window", 8192),
                 experts != 128,
                 true,
-                gguf.getFloatOr(A + "attention.temperature_length", 8192f),
+                (float) gguf.getIntOr(A + "attention.temperature_length", 8192),
                 gguf.getFloatOr(A + "attention.temperature_scale", 0.1f),
                 theta,
                 ropeScaling(gguf, theta, headDim),
