@@ -92,6 +92,16 @@ class EncodeCasesFixtureTest {
     }
 
     @Test
+    void llama4Gguf() throws IOException {
+        Tokenizer t = TokenizerLoader.load(Fixtures.require("llama4-tiny/llama4-vocab.gguf"));
+        assertThat(t.vocabularySize()).isEqualTo(202_048);
+        assertThat(t.rankCount()).isEqualTo(200_000);
+        assertThat(t.bosId()).isEqualTo(200_000);
+        assertThat(t.eotId()).isEqualTo(200_008);
+        assertAllCases(t, cases(fixtures.resolve("tokenizer/encode_cases.jsonl")));
+    }
+
+    @Test
     void llama3TokenizerModel() throws IOException {
         Tokenizer t = TokenizerLoader.load(fixtures.resolve("tokenizer/llama3/tokenizer.model"));
         assertThat(t.family()).isEqualTo(TokenizerFamily.LLAMA3);
