@@ -128,7 +128,8 @@ public final class ImageLoader {
         }
         byte[] data;
         try {
-            data = base64 ? Base64.getMimeDecoder().decode(payload) : percentDecode(payload);
+            // Strict base64 (whitespace allowed): the MIME decoder would silently skip garbage.
+            data = base64 ? Base64.getDecoder().decode(payload.replaceAll("\\s+", "")) : percentDecode(payload);
         } catch (IllegalArgumentException e) {
             throw new ImageLoadException("data: URL has malformed " + (base64 ? "base64" : "percent-encoded") + " data: "
                     + e.getMessage(), e);
@@ -215,7 +216,12 @@ public final class ImageLoader {
             if (raster.getNumBands() != 4) {
                 throw e;
             }
-            return cmykToRgb(raster, adobeTransform(meta), source);
+            return cmykToRgb(raster, adobeTransform(meta));
+        }
+        if (isJpeg(format) && raster.getNumBands() == 4 && !colorModel.hasAlpha()) {
+            // JDK 25 decodes CMYK JPEGs to a CMYK image but with its own inversion convention; the raw raster
+            // holds the file's samples, which is what PIL's rules are written against.
+            return cmykToRgb(reader.readRaster(0, null), adobeTransform(meta));
         }
         if (raster.getWidth() != width || raster.getHeight() != height) {
             throw new ImageLoadException(source + ": decoded " + raster.getWidth() + "x" + raster.getHeight()
@@ -361,10 +367,10 @@ public final class ImageLoader {
     }
 
     /**
-     * A 4-channel JPEG as PIL converts it: YCCK is first turned into CMYK as libjpeg does, Adobe files hold inverted
+     * A 4-channel JPEG as PIL converts it: from the raw decoded samples, YCCK is first turned into CMYK as libjpeg does, Adobe files hold inverted
      * CMYK (PIL's rawmode "CMYK;I"), then PIL's {@code cmyk2rgb}: {@code R = nk - MULDIV255(C, nk)}, nk = 255 - K.
      */
-    static RgbImage cmykToRgb(Raster raster, int adobeTransform, String source) {
+    static RgbImage cmykToRgb(Raster raster, int adobeTransform) {
         int w = raster.getWidth();
         int h = raster.getHeight();
         byte[] out = new byte[w * h * 3];

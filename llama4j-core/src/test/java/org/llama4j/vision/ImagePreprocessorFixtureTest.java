@@ -101,4 +101,17 @@ class ImagePreprocessorFixtureTest {
         }
         return out;
     }
+
+    @org.junit.jupiter.api.Test
+    void maxPatchesOverrideLimitsTheGrid() {
+        ImagePreprocessor four = new ImagePreprocessor(pre.config().withMaxPatches(4));
+        TilePlan plan = four.plan(500, 310);
+        assertThat(plan.localTiles()).isLessThanOrEqualTo(4);
+        assertThat(new int[] {plan.canvasWidth(), plan.canvasHeight()}).isEqualTo(new int[] {112, 112});
+        assertThat(new int[] {plan.resizedWidth(), plan.resizedHeight()}).isEqualTo(new int[] {112, 69});
+        TilePlan one = new ImagePreprocessor(pre.config().withMaxPatches(1)).plan(500, 310);
+        assertThat(one.totalTiles()).isEqualTo(1);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> pre.config().withMaxPatches(0))
+                .hasMessageContaining("max_patches");
+    }
 }
