@@ -90,4 +90,47 @@ class EarlyFusionFixtureTest {
         System.out.printf("[vision] %s fused embeddings max abs error %.3g%n", name, max);
         assertThat(max).isLessThanOrEqualTo(1e-4f);
     }
+
+    @ParameterizedTest
+    @MethodSource("promptNames")
+    void finalHiddenAndLogitsThroughTheTextModel(String name) {
+        JsonNode prompt = prompt(name);
+        MultimodalPrompt mp = build(prompt);
+        int[] tokens = mp.tokens();
+        try (org.llama4j.model.Llama4Model model = org.llama4j.model.Llama4Model.load(fx.dir)) {
+            int hidden = model.config().hiddenSize();
+            float[] finalHidden = new float[tokens.length * hidden];
+            org.llama4j.model.ForwardListener listener = new org.llama4j.model.ForwardListener() {
+                @Override
+                public void finalNorm(int position, float[] x, int offset, int length) {
+                    System.arraycopy(x, offset, finalHidden, position * hidden, length);
+                }
+            };
+            float[][] logits = model.forward(tokens, 0, new org.llama4j.model.KvCache(model.config()),
+                    p -> true, listener, mp::visionEmbeddingAt);
+            float[] expHidden = fx.floats(prompt.get("final_hidden"));
+            float hiddenErr = VisionFixture.maxAbsDiff(finalHidden, 0, expHidden, 0, expHidden.length);
+            float[] expLogits = fx.floats(prompt.get("logits_last"));
+            float logitErr = VisionFixture.maxAbsDiff(logits[tokens.length - 1], 0, expLogits, 0, expLogits.length);
+            System.out.printf("[vision] %s final_hidden max abs error %.3g, logits_last %.3g%n", name, hiddenErr, logitErr);
+            assertThat(hiddenErr).isLessThanOrEqualTo(1e-3f);
+            assertThat(logitErr).isLessThanOrEqualTo(1e-3f);
+            JsonNode argmax = prompt.get("argmax_per_position");
+            for (int t = 0; t < tokens.length; t++) {
+                assertThat(argmaxOf(logits[t])).as("argmax at %d", t).isEqualTo(argmax.get(t).asInt());
+            }
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static int argmaxOf(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
 }
