@@ -55,7 +55,8 @@ class ChatTemplateFixtureTest {
     }
 
     static ChatTemplate official() throws IOException {
-        return ChatTemplate.fromTokenizerConfig(dir.resolve("llama4/tokenizer_config.json")).withClock(PINNED);
+        return ChatTemplate.fromTokenizerConfig(Fixtures.require("tokenizer/llama4/tokenizer_config.json"))
+                .withClock(PINNED);
     }
 
     @ParameterizedTest(name = "{0}")

@@ -44,6 +44,11 @@ public final class Values {
         };
     }
 
+    /** Python {@code json.dumps(value, ensure_ascii=...)} with default separators, keys in document order. */
+    public static String pythonJsonDumps(JsonNode value, boolean ensureAscii) {
+        return PyJson.dumps(fromJson(value, false), null, null, false, ensureAscii);
+    }
+
     /** Converts plain Java values (String, numbers, collections, maps, JsonNode) to template values. */
     public static Object fromJava(Object value, boolean fromInput) {
         return switch (value) {
