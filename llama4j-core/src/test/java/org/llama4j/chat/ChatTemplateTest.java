@@ -53,7 +53,8 @@ class ChatTemplateTest {
                 + "[\n  {\n    \"type\": \"function\",\n    \"function\": {\n      \"name\": \"look\"\n    }\n  }\n]"
                 + "<|header_start|>assistant<|header_end|>\n\n");
         assertThat(p.segments()).contains(new Segment(Segment.Provenance.CONTENT, "What is it?"),
-                new Segment(Segment.Provenance.TEMPLATE, "<|image|>"));
+                new Segment(Segment.Provenance.TEMPLATE, "<|header_end|>\n\n<|image|>"),
+                new Segment(Segment.Provenance.CONTENT, "assistant"));
         RenderedPrompt noTools = t.render(List.of(ChatMessage.user(" hi ")), json("[{\"a\": 1}]"), false,
                 Map.of("tools_in_user_message", false));
         assertThat(noTools.text()).isEqualTo("<|begin_of_text|><|header_start|>user<|header_end|>\n\nhi<|eot|>");
