@@ -1,15 +1,20 @@
 package org.llama4j.tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /** The codec of each supported type. */
 public final class BlockCodecs {
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Blocks one parallel quantization task encodes (about a millisecond of work for the K-quants). */
+    private static final int QUANTIZE_CHUNK_BLOCKS = 1024;
 
     private static final Map<GgmlType, BlockCodec> CODECS = new EnumMap<>(GgmlType.class);
 
@@ -47,6 +52,18 @@ public final class BlockCodecs {
                 dst.set(I16, offset, floatToBf16(src[srcOffset]));
             }
         });
+        register(new ScaledBlockCodec(GgmlType.Q8_0, CodePlane.SIGNED_BYTES, new QuantSearch.IntRange(-127, 127)));
+        register(new ScaledBlockCodec(GgmlType.Q4_0, CodePlane.NIBBLES, new QuantSearch.IntRange(-8, 7)));
+        register(new ScaledBlockCodec(GgmlType.Q5_0, CodePlane.NIBBLES_WITH_HIGH_BITS, new QuantSearch.IntRange(-16, 15)));
+        register(new ScaledBlockCodec(GgmlType.IQ4_NL, CodePlane.NIBBLES, IQ4XSCodec.LEVELS));
+        register(new AffineBlockCodec(GgmlType.Q4_1, CodePlane.NIBBLES, 15));
+        register(new AffineBlockCodec(GgmlType.Q5_1, CodePlane.NIBBLES_WITH_HIGH_BITS, 31));
+        register(new Q2KCodec());
+        register(new Q3KCodec());
+        register(new Q4KCodec());
+        register(new Q5KCodec());
+        register(new Q6KCodec());
+        register(new IQ4XSCodec());
     }
 
     private BlockCodecs() {
@@ -63,6 +80,29 @@ public final class BlockCodecs {
             throw new UnsupportedOperationException("tensor type " + type + " is not supported by llama4j");
         }
         return c;
+    }
+
+    /**
+     * Encodes {@code values} (a whole number of {@code type} blocks; rows of a tensor simply follow each other,
+     * as every row is a whole number of blocks) into a new native segment of {@code type.byteSize} bytes.
+     */
+    public static MemorySegment quantize(float[] values, GgmlType type) {
+        long bytes = type.byteSize(values.length);
+        if (bytes < 0) {
+            throw new IllegalArgumentException(values.length + " values are not a whole number of " + type
+                    + " blocks of " + type.blockSize());
+        }
+        MemorySegment out = Arena.ofAuto().allocate(bytes, 32);
+        BlockCodec codec = of(type);
+        // blocks are independent and land in disjoint bytes: large inputs are encoded in parallel chunks
+        int chunkValues = type.blockSize() * QUANTIZE_CHUNK_BLOCKS;
+        int chunks = (values.length + chunkValues - 1) / chunkValues;
+        IntStream.range(0, chunks).parallel().forEach(c -> {
+            int start = c * chunkValues;
+            int count = Math.min(chunkValues, values.length - start);
+            codec.encode(values, start, out, (long) start / type.blockSize() * type.blockBytes(), count);
+        });
+        return out;
     }
 
     /** Round-to-nearest-even, as PyTorch and ggml convert float32 to bfloat16 (NaN stays NaN). */

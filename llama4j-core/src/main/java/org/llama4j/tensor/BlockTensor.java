@@ -39,6 +39,11 @@ public record BlockTensor(String name, GgmlType type, long[] shape, MemorySegmen
         return new BlockTensor(name, GgmlType.F32, shape, seg);
     }
 
+    /** Quantizes {@code values} (row after row, ggml shape order) into a new tensor of {@code type}. */
+    public static BlockTensor quantize(String name, GgmlType type, float[] values, long... shape) {
+        return new BlockTensor(name, type, shape, BlockCodecs.quantize(values, type));
+    }
+
     @Override
     public long[] shape() {
         return shape.clone();

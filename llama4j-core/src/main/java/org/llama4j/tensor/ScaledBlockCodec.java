@@ -1,0 +1,38 @@
+package org.llama4j.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The 32-value formats {@code y = d * level(code)} with one fp16 scale {@code d} per block: Q8_0 (levels
+ * -127..127), Q4_0 (-8..7), Q5_0 (-16..15) and IQ4_NL (the non-linear IQ4 code book).
+ */
+final class ScaledBlockCodec extends QuantCodec {
+    private final CodePlane plane;
+    private final QuantSearch.Grid grid;
+
+    ScaledBlockCodec(GgmlType type, CodePlane plane, QuantSearch.Grid grid) {
+        super(type);
+        if (type.blockSize() != 32 || type.blockBytes() != 2 + plane.bytes()) {
+            throw new IllegalArgumentException(type + " does not have the layout fp16 scale + " + plane);
+        }
+        this.plane = plane;
+        this.grid = grid;
+    }
+
+    @Override
+    public void decodeBlock(MemorySegment src, long offset, float[] dst, int dstOffset) {
+        float d = QuantBits.fp16(src, offset);
+        plane.read(src, offset + 2, dst, dstOffset);
+        for (int i = 0; i < 32; i++) {
+            dst[dstOffset + i] = grid.level((int) dst[dstOffset + i]) * d;
+        }
+    }
+
+    @Override
+    void encodeFiniteBlock(float[] src, int srcOffset, MemorySegment dst, long offset) {
+        int[] codes = new int[32];
+        float d = QuantBits.putFp16(dst, offset, QuantSearch.fitScale(src, srcOffset, 32, grid, codes, 0));
+        QuantSearch.assign(src, srcOffset, 32, grid, d, codes, 0);
+        plane.write(codes, dst, offset + 2);
+    }
+}
