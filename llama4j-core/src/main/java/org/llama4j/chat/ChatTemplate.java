@@ -63,13 +63,7 @@ public final class ChatTemplate {
      * {@code tokenizer_config.json}.
      */
     public static ChatTemplate fromTokenizerConfig(Path tokenizerConfig) throws IOException {
-        JsonNode config;
-        try {
-            config = JSON.readTree(Files.readString(tokenizerConfig));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new ModelFormatException(tokenizerConfig + " is not valid JSON: " + e.getOriginalMessage());
-        }
-        return fromTokenizerConfig(config, tokenizerConfig.toString());
+        return fromTokenizerConfig(readJson(tokenizerConfig), tokenizerConfig.toString());
     }
 
     static ChatTemplate fromTokenizerConfig(JsonNode config, String origin) {
@@ -90,6 +84,64 @@ public final class ChatTemplate {
         TokenStrings tokens = new TokenStrings(tokenText(config.path("bos_token")), tokenText(config.path("eos_token")),
                 tokenText(config.path("pad_token")));
         return of(source, tokens);
+    }
+
+    /**
+     * The chat template a model ships, if any: from a Hugging Face folder ({@code chat_template.jinja} or
+     * {@code tokenizer_config.json}'s {@code chat_template}, token strings from the config), a
+     * {@code tokenizer_config.json} file, or a GGUF file's {@code tokenizer.chat_template}. Empty when the model
+     * has none (a bare {@code tokenizer.model}): use {@link Llama4ChatFormat}.
+     */
+    public static java.util.Optional<ChatTemplate> forModel(Path model) throws IOException {
+        if (Files.isDirectory(model)) {
+            Path config = model.resolve("tokenizer_config.json");
+            Path jinja = model.resolve("chat_template.jinja");
+            JsonNode cfg = Files.exists(config) ? readJson(config) : JsonNodeFactory.instance.objectNode();
+            TokenStrings tokens = Files.exists(config) ? new TokenStrings(tokenText(cfg.path("bos_token")),
+                    tokenText(cfg.path("eos_token")), tokenText(cfg.path("pad_token"))) : TokenStrings.LLAMA4;
+            if (Files.exists(jinja)) {
+                return java.util.Optional.of(of(Files.readString(jinja), tokens));
+            }
+            return cfg.has("chat_template") ? java.util.Optional.of(fromTokenizerConfig(cfg, config.toString()))
+                    : java.util.Optional.empty();
+        }
+        String name = model.getFileName().toString();
+        if (name.endsWith(".gguf")) {
+            try (var gguf = org.llama4j.format.gguf.GgufFile.open(model)) {
+                var source = gguf.find("tokenizer.chat_template");
+                if (source.isEmpty()) {
+                    return java.util.Optional.empty();
+                }
+                String[] vocab = gguf.find("tokenizer.ggml.tokens").isPresent()
+                        ? gguf.getStringArray("tokenizer.ggml.tokens") : new String[0];
+                TokenStrings tokens = new TokenStrings(ggufToken(gguf, vocab, "tokenizer.ggml.bos_token_id"),
+                        ggufToken(gguf, vocab, "tokenizer.ggml.eos_token_id"),
+                        ggufToken(gguf, vocab, "tokenizer.ggml.padding_token_id"));
+                return java.util.Optional.of(of(gguf.getString("tokenizer.chat_template"), tokens));
+            }
+        }
+        if (name.endsWith(".json")) {
+            JsonNode cfg = readJson(model);
+            return cfg.has("chat_template") ? java.util.Optional.of(fromTokenizerConfig(cfg, model.toString()))
+                    : java.util.Optional.empty();
+        }
+        return java.util.Optional.empty();
+    }
+
+    private static String ggufToken(org.llama4j.format.gguf.GgufFile gguf, String[] vocab, String key) {
+        if (gguf.find(key).isEmpty()) {
+            return "";
+        }
+        long id = gguf.getLong(key);
+        return id >= 0 && id < vocab.length ? vocab[(int) id] : "";
+    }
+
+    private static JsonNode readJson(Path p) throws IOException {
+        try {
+            return JSON.readTree(Files.readString(p));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ModelFormatException(p + " is not valid JSON: " + e.getOriginalMessage());
+        }
     }
 
     private static String tokenText(JsonNode n) {
