@@ -459,7 +459,7 @@ final class Filters {
     }
 
     /** Python {@code %}-formatting for the {@code format} filter: %s %r %d %i %f %% (with width/precision). */
-    private static JStr format(JStr fmt, List<Object> args, Pos pos) {
+    static JStr format(JStr fmt, List<Object> args, Pos pos) {
         JStr.Builder b = new JStr.Builder();
         String t = fmt.text();
         int argIndex = 0;

@@ -429,7 +429,7 @@ final class Interpreter {
             }
             case LoopInfo loop -> {
                 Object v = loop.attribute(name);
-                return v != null || name.equals("changed") ? v : new Undefined("'loop' has no attribute '" + name + "'");
+                return v != null ? v : new Undefined("'loop' has no attribute '" + name + "'");
             }
             case Map<?, ?> m -> {
                 JinjaCallable method = Methods.method(this, m, name);

@@ -34,7 +34,6 @@ final class LoopInfo {
                 }
                 return args.get(index0 % args.size());
             };
-            case "changed" -> null;
             default -> null;
         };
     }

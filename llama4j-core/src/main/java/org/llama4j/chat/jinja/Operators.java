@@ -59,6 +59,11 @@ final class Operators {
                         return seq instanceof PyTuple ? new PyTuple(out) : out;
                     }
                 }
+                case MOD -> {
+                    if (a instanceof JStr format) { // Python printf-style formatting: '%s: %d' % (name, n)
+                        return Filters.format(format, b instanceof PyTuple t ? t : List.of(b), pos);
+                    }
+                }
                 default -> { }
             }
         } catch (ArithmeticException e) {

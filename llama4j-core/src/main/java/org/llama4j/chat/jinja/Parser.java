@@ -211,7 +211,7 @@ final class Parser {
     }
 
     private Node parseFor(Token kw) {
-        Target target = parseAssignTarget(true);
+        Target target = parseAssignTarget();
         expectName("in");
         Expr iterable = parseTuple(false);
         Expr filter = null;
@@ -235,7 +235,7 @@ final class Parser {
     }
 
     private Node parseSet(Token kw) {
-        Target target = parseAssignTarget(false);
+        Target target = parseAssignTarget();
         if (skipOp("=")) {
             Expr value = parseTupleOrExpression();
             endTag();
@@ -251,7 +251,7 @@ final class Parser {
         return new SetBlock(target, filters, body, kw.pos());
     }
 
-    private Target parseAssignTarget(boolean allowTuple) {
+    private Target parseAssignTarget() {
         List<Target> items = new ArrayList<>();
         Pos start = peek().pos();
         boolean parenthesized = skipOp("(");
@@ -331,7 +331,7 @@ final class Parser {
             if (!assignments.isEmpty()) {
                 expectOp(",");
             }
-            Target t = parseAssignTarget(false);
+            Target t = parseAssignTarget();
             expectOp("=");
             assignments.add(new Ast.Set(t, parseExpression(), kw.pos()));
         }

@@ -184,6 +184,7 @@ class TemplateTest {
         assertThat(render("{{ {'b': 1, 'a': 2}|dictsort }} {{ {'a': 1}|items|list }} {{ [1, 2, 3]|batch(2)|list }} "
                 + "{{ 'a\\nb'|indent(2) }} {{ '<b>x</b>'|striptags }} {{ [1, 2, 3]|sum }} {{ [2, 1]|min }} {{ 'x'|string }}"))
                 .isEqualTo("[('a', 2), ('b', 1)] [('a', 1)] [[1, 2], [3]] a\n  b x 6 1 x");
+        assertThat(render("{{ '%s=%s' % ('a', 1) }} {{ 'n: %d' % 4 }}")).isEqualTo("a=1 n: 4");
         assertThat(render("{{ '%s is %d'|format('x', 3) }} {{ 'a&b'|e }} {{ 'hello'|length }} {{ {'a': 1}|count }}"))
                 .isEqualTo("x is 3 a&amp;b 5 1");
     }
