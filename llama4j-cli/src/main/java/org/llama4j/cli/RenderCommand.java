@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,9 +17,12 @@ import java.util.concurrent.Callable;
 import org.llama4j.chat.ChatMessage;
 import org.llama4j.chat.ChatTemplate;
 import org.llama4j.chat.Llama4ChatFormat;
+import org.llama4j.chat.PromptEncoder;
 import org.llama4j.chat.PromptPiece;
 import org.llama4j.chat.RenderedPrompt;
 import org.llama4j.chat.Segment;
+import org.llama4j.tokenizer.Tokenizer;
+import org.llama4j.tokenizer.TokenizerLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -54,6 +58,14 @@ public final class RenderCommand implements Callable<Integer> {
     @Option(names = "--segments", description = "print one JSON line per segment (template text or content)")
     boolean segments;
 
+    @Option(names = "--ids", description = "print token ids (one JSON array) instead of text; needs the model's"
+            + " tokenizer (--model, or --tokenizer)")
+    boolean ids;
+
+    @Option(names = "--tokenizer", description = "tokenizer for --ids (tokenizer.model, tokenizer.json, HF folder, GGUF);"
+            + " defaults to --model")
+    Path tokenizerPath;
+
     @Option(names = "--builtin", description = "use Meta's built-in Llama 4 format even if the model has a template")
     boolean builtin;
 
@@ -82,7 +94,9 @@ public final class RenderCommand implements Callable<Integer> {
         }
         if (template.isPresent()) {
             RenderedPrompt p = template.get().render(messages, tools, !noGenerationPrompt, kwargs);
-            if (segments) {
+            if (ids) {
+                out.println(Arrays.toString(PromptEncoder.encode(tokenizer(), p)));
+            } else if (segments) {
                 for (Segment s : p.segments()) {
                     ObjectNode line = JSON.createObjectNode();
                     line.put("kind", s.provenance() == Segment.Provenance.TEMPLATE ? "template" : "content");
@@ -101,6 +115,11 @@ public final class RenderCommand implements Callable<Integer> {
         List<ChatMessage> list = new ArrayList<>();
         messages.forEach(m -> list.add(ChatMessage.fromJson(m)));
         List<PromptPiece> pieces = new Llama4ChatFormat().encodeDialogPrompt(list);
+        if (ids) {
+            out.println(Arrays.toString(PromptEncoder.encode(tokenizer(), pieces)));
+            out.flush();
+            return 0;
+        }
         for (PromptPiece piece : pieces) {
             if (segments) {
                 ObjectNode line = JSON.createObjectNode();
@@ -118,6 +137,14 @@ public final class RenderCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    private Tokenizer tokenizer() {
+        Path source = tokenizerPath != null ? tokenizerPath : model;
+        if (source == null) {
+            throw new IllegalArgumentException("--ids needs --model or --tokenizer");
+        }
+        return TokenizerLoader.load(source);
     }
 
     private static JsonNode readJson(Path p) throws IOException {

@@ -51,6 +51,19 @@ class RenderCommandTest {
     }
 
     @Test
+    void printsIdsWithTheModelsTokenizer() throws Exception {
+        Path model = org.llama4j.testing.Fixtures.require("tokenizer/llama4");
+        Path conv = Files.writeString(tmp.resolve("conv.json"), "[{\"role\": \"user\", \"content\": \"Hello!\"}]");
+        String expected = "[200000, 200005, 1556, 200006, 368, 19873, 13, 200008, 200005, 140680, 200006, 368]";
+        Result r = run("render", "--model", model.toString(), "--messages", conv.toString(), "--ids");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out().strip()).isEqualTo(expected);
+        Result meta = run("render", "--builtin", "--tokenizer", model.resolve("tokenizer.model").toString(),
+                "--messages", conv.toString(), "--ids");
+        assertThat(meta.out().strip()).isEqualTo(expected);
+    }
+
+    @Test
     void badInputIsOneClearLine() throws Exception {
         Path conv = Files.writeString(tmp.resolve("conv.json"), "{not json");
         Result r = run("render", "--builtin", "--messages", conv.toString());
