@@ -385,8 +385,23 @@ final class Filters {
             case Double d -> Double.isFinite(d) ? (Object) (long) (double) d : dflt;
             case JStr s -> {
                 String t = s.text().strip().replace("_", "");
+                int radix = (int) Values.asLong(base);
+                String lower = t.toLowerCase();
+                boolean negative = lower.startsWith("-");
+                String digits = negative || lower.startsWith("+") ? lower.substring(1) : lower;
+                for (var prefix : List.of(java.util.Map.entry("0x", 16), java.util.Map.entry("0o", 8),
+                        java.util.Map.entry("0b", 2))) {
+                    if (digits.startsWith(prefix.getKey()) && (radix == 0 || radix == prefix.getValue())) {
+                        radix = prefix.getValue();
+                        digits = digits.substring(2);
+                        t = (negative ? "-" : "") + digits;
+                    }
+                }
+                if (radix == 0) {
+                    radix = 10;
+                }
                 try {
-                    yield Long.parseLong(t, (int) Values.asLong(base));
+                    yield Long.parseLong(t, radix);
                 } catch (NumberFormatException e) {
                     try {
                         yield (long) Double.parseDouble(t);
@@ -448,8 +463,12 @@ final class Filters {
         if (!Double.isFinite(d)) {
             return d;
         }
+        if (v instanceof Long && method.equals("common")) {
+            return v; // Python round(int, n) stays an int
+        }
         RoundingMode mode = switch (method) {
-            case "common" -> RoundingMode.HALF_UP;
+            // Python round(): half-even on the exact binary value (2.5 -> 2.0, 2.675 -> 2.67)
+            case "common" -> RoundingMode.HALF_EVEN;
             case "ceil" -> RoundingMode.CEILING;
             case "floor" -> RoundingMode.FLOOR;
             default -> throw pos.error("round: method must be 'common', 'ceil' or 'floor'");

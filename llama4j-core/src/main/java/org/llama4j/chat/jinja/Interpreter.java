@@ -283,8 +283,8 @@ final class Interpreter {
                 if (caller != null) {
                     scope.vars.put("caller", caller);
                 }
-                scope.vars.put("varargs", args.size() > params.size()
-                        ? new ArrayList<>(args.subList(params.size(), args.size())) : new ArrayList<>());
+                scope.vars.put("varargs", new PyTuple(args.size() > params.size()
+                        ? args.subList(params.size(), args.size()) : List.of()));
                 Map<Object, Object> extra = new LinkedHashMap<>();
                 rest.forEach((k, v) -> extra.put(JStr.template(k), v));
                 scope.vars.put("kwargs", extra);
