@@ -151,7 +151,7 @@ final class Filters {
                 case Long l -> Math.absExact(l);
                 case Double d -> Math.abs(d);
                 case Boolean b -> b ? 1L : 0L;
-                default -> throw pos.error("bad operand type for abs(): '" + Values.typeName(v) + "'");
+                case null, default -> throw pos.error("bad operand type for abs(): '" + Values.typeName(v) + "'");
             };
             case "indent" -> indent(str(v), arg(args, kwargs, 0, "width", 4L), boolArg(args, kwargs, 1, "first"),
                     boolArg(args, kwargs, 2, "blank"));

@@ -421,6 +421,9 @@ final class Interpreter {
     }
 
     Object getAttr(Object obj, String name, Pos pos) {
+        if (obj == null) {
+            return new Undefined("'None' has no attribute '" + name + "'");
+        }
         switch (obj) {
             case Undefined u -> throw pos.error(u.reason());
             case Namespace ns -> {
@@ -448,6 +451,9 @@ final class Interpreter {
     }
 
     Object getItem(Object obj, Object key, Pos pos) {
+        if (obj == null) {
+            return new Undefined("'None' has no item " + Values.repr(key, true));
+        }
         switch (obj) {
             case Undefined u -> throw pos.error(u.reason());
             case Map<?, ?> m -> {

@@ -232,6 +232,10 @@ class TemplateTest {
                 .isEqualTo("[]0False");
         assertThat(render("{{ d.nope is defined }} {{ d['nope'] is defined }} [{{ d.nope }}]", "d", json("{}")))
                 .isEqualTo("False False []");
+        assertThat(render("[{{ none.attr }}{{ none['k'] }}{{ [1][5] }}{{ 'abc'.nomethod }}]")).isEqualTo("[]");
+        assertThat(render("{% macro m(a) %}{{ varargs }}{{ kwargs }}{% endmacro %}{{ m(1) }}|{{ m(1, 2, k=3) }}"))
+                .isEqualTo("(){}|(2,){'k': 3}");
+        assertThatThrownBy(() -> render("{{ none|abs }}")).hasMessageContaining("bad operand type for abs()");
         assertThatThrownBy(() -> render("{{ missing.attr }}")).isInstanceOf(TemplateRuntimeException.class)
                 .hasMessageContaining("'missing' is undefined").hasMessageStartingWith("line 1, column");
         assertThatThrownBy(() -> render("{{ missing + 1 }}")).hasMessageContaining("'missing' is undefined");
