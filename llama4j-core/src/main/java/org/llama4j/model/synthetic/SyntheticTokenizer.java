@@ -50,7 +50,7 @@ public record SyntheticTokenizer(String[] tokens, int[] tokenTypes, String[] mer
      * boundaries, so they stay reachable under llama.cpp's {@code llama4} pre-tokenizer.
      */
     private static final Pattern WORDS = Pattern.compile(
-            "[^\\r\\n\\p{L}\\p{N}]?\\p{L}+(?:'[a-z]{1,2})?| ?\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+");
+            "[^\\r\\n\\p{L}\\p{N}]?\\p{L}+(?:'[a-z]{1,2})?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+");
 
     private static final String[] BYTE_TO_UNICODE = byteToUnicode();
 
