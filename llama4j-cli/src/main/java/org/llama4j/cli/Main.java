@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             TokenizeCommand.class,
             DetokenizeCommand.class,
             InspectCommand.class,
+            CreateModelCommand.class,
         })
 public final class Main implements Runnable {
 
