@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         description = "Meta's Llama 4 models on the JVM: inspect, generate, chat, serve, bench.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            PromptGuardCommand.class,
         })
 public final class Main implements Runnable {
 
