@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             DetokenizeCommand.class,
             InspectCommand.class,
             CreateModelCommand.class,
+            PromptGuardCommand.class,
         })
 public final class Main implements Runnable {
 
