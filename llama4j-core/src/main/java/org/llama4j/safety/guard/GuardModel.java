@@ -6,8 +6,13 @@ package org.llama4j.safety.guard;
  */
 @FunctionalInterface
 public interface GuardModel {
-    /** A new, empty session; each guard check uses its own and closes it. */
-    Session newSession();
+    /**
+     * A new, empty session; each guard check uses its own and closes it.
+     *
+     * @param tokenCapacity how many tokens the session will hold at most (prompt plus answer), so an engine can size
+     *                      its cache to the check rather than to the model's full context
+     */
+    Session newSession(int tokenCapacity);
 
     /** One sequence being decoded. Not thread-safe. */
     interface Session extends AutoCloseable {

@@ -16,7 +16,7 @@ import org.llama4j.tokenizer.Tokenizer;
  * }</pre>
  *
  * A check that throws (prompt longer than the model's context, broken logits) produced no verdict; a caller using
- * the guard as a gate must treat that as a block. Thread-safe when the model's {@link GuardModel#newSession()} is.
+ * the guard as a gate must treat that as a block. Thread-safe when the model's {@link GuardModel#newSession} is.
  */
 public final class LlamaGuard {
     private final GuardModel model;
@@ -51,7 +51,7 @@ public final class LlamaGuard {
         int count = 0;
         boolean stopped = false;
         double pUnsafe;
-        try (GuardModel.Session session = model.newSession()) {
+        try (GuardModel.Session session = model.newSession(prompt.ids().length + options.maxNewTokens())) {
             float[] logits = session.ingest(prompt.ids());
             pUnsafe = score.pUnsafe(logits);
             while (count < answer.length) {

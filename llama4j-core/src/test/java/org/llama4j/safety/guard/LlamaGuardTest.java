@@ -50,6 +50,7 @@ class LlamaGuardTest {
         assertThat(model.prompts).hasSize(1);
         assertThat(model.prompts.getFirst()).containsExactly(r.prompt().ids());
         assertThat(model.sessionsClosed).isEqualTo(1);
+        assertThat(model.capacities).containsExactly(r.prompt().ids().length + GuardOptions.DEFAULT_MAX_NEW_TOKENS);
     }
 
     @Test
@@ -111,7 +112,7 @@ class LlamaGuardTest {
 
     @Test
     void brokenModelOutputIsAnErrorAndTheSessionIsClosed() {
-        GuardModel nan = () -> new GuardModel.Session() {
+        GuardModel nan = capacity -> new GuardModel.Session() {
             @Override
             public float[] ingest(int[] tokenIds) {
                 float[] logits = new float[tokenizer.vocabularySize()];
@@ -136,7 +137,7 @@ class LlamaGuardTest {
 
     @Test
     void tooFewLogitsIsASpecificError() {
-        GuardModel shortModel = () -> new GuardModel.Session() {
+        GuardModel shortModel = capacity -> new GuardModel.Session() {
             @Override
             public float[] ingest(int[] tokenIds) {
                 return new float[100];

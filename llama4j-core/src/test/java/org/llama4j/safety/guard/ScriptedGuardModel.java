@@ -15,7 +15,7 @@ import org.llama4j.tokenizer.Tokenizer;
 final class ScriptedGuardModel implements GuardModel {
     final List<int[]> prompts = new ArrayList<>();
     final List<Integer> fedTokens = new ArrayList<>();
-    int openSessions;
+    final List<Integer> capacities = new ArrayList<>();
     int sessionsClosed;
 
     private final Tokenizer tokenizer;
@@ -29,8 +29,8 @@ final class ScriptedGuardModel implements GuardModel {
     }
 
     @Override
-    public Session newSession() {
-        openSessions++;
+    public Session newSession(int tokenCapacity) {
+        capacities.add(tokenCapacity);
         return new Session() {
             private int[] script;
             private int step;
