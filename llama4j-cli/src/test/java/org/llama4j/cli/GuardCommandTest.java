@@ -69,11 +69,15 @@ class GuardCommandTest {
         assertThat(text.exitCode()).as(text.err()).isZero();
         assertThat(text.out()).isEqualTo(c.get("guard_prompt").asText() + System.lineSeparator());
 
-        args.add("--rendered");
-        Result rendered = run(args.toArray(String[]::new));
-        assertThat(rendered.out()).isEqualTo(c.get("rendered").asText() + System.lineSeparator());
+        if (c.has("meta_chat_format_ids")) {
+            // Loading the tokenizer dominates each run: the full chat text is checked where it matters most.
+            args.add("--rendered");
+            Result rendered = run(args.toArray(String[]::new));
+            assertThat(rendered.out()).isEqualTo(c.get("rendered").asText() + System.lineSeparator());
+            args.removeLast();
+        }
 
-        args.set(args.size() - 1, "--ids");
+        args.add("--ids");
         Result ids = run(args.toArray(String[]::new));
         assertThat(ids.exitCode()).as(ids.err()).isZero();
         List<String> lines = ids.out().lines().toList();
@@ -126,6 +130,23 @@ class GuardCommandTest {
         assertError(run("guard", "--model", m, "--messages", good.toString(), "--render-only", "--categories", "S1",
                 "--category-set", "lg3-1b"), "mutually exclusive");
         assertError(run("guard", "--model", m, "--messages", good.toString()), "is a tokenizer, not a model");
+    }
+
+    @Test
+    void runsTheModelAndPrintsTheVerdictJson() throws Exception {
+        Path gguf = Fixtures.require("llama4-tiny/tiny-scout/tiny-scout.BF16.gguf");
+        Path conversation = tmp.resolve("conv.json");
+        Files.writeString(conversation, "[{\"role\": \"user\", \"content\": \"A bomb?\"}]");
+        // tiny-scout has random weights and a 256-token context: two categories fit, the answer is noise.
+        Result r = run("guard", "--model", gguf.toString(), "--messages", conversation.toString(),
+                "--categories", "S1,S9", "--max-new-tokens", "4");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode verdict = JSON.readTree(r.out());
+        assertThat(verdict.get("verdict").asText()).isIn("safe", "unsafe", "error");
+        assertThat(verdict.get("block").asBoolean()).isEqualTo(!verdict.get("verdict").asText().equals("safe"));
+        assertThat(verdict.get("categories").isArray()).isTrue();
+        assertThat(verdict.get("p_unsafe").asDouble()).isBetween(0.0, 1.0);
+        assertThat(verdict.get("p_unsafe").isNumber()).isTrue();
     }
 
     private static void assertError(Result r, String message) {
