@@ -10,9 +10,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.llama4j.chat.ChatMessage;
+import org.llama4j.chat.ChatTemplate;
+import org.llama4j.chat.Llama4ChatFormat;
+import org.llama4j.chat.PromptEncoder;
+import org.llama4j.chat.RenderedPrompt;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -64,6 +70,31 @@ class GuardPromptFixtureTest {
         checkCase(c, llama4, GuardPromptFormat.LLAMA4);
     }
 
+    /**
+     * The built-in Llama 4 formatter agrees with the chat layer: the model's own chat template (guard prompt as the
+     * user message's content, content encoded plain) and Meta's ChatFormat give the same text and ids.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("llamaGuard4Cases")
+    void llamaGuard4AgreesWithTheChatLayer(String id, JsonNode c) throws IOException {
+        Path template = Fixtures.require("tokenizer/llama4/chat_template.jinja");
+        GuardPrompt prompt = new GuardPromptBuilder(llama4).build(GuardJson.messages(c.get("messages")),
+                GuardOptions.defaults().withCategories(CategorySet.LLAMA_STACK_LLAMA_GUARD_4)
+                        .withExcluded(excludedOf(c)));
+        List<ChatMessage> chat = List.of(ChatMessage.of("user", prompt.text()));
+        RenderedPrompt rendered = ChatTemplate.of(Files.readString(template)).render(chat, null, true, Map.of());
+        assertThat(rendered.text()).isEqualTo(prompt.rendered());
+        assertThat(PromptEncoder.encode(llama4, rendered)).containsExactly(prompt.ids());
+        assertThat(PromptEncoder.encode(llama4, new Llama4ChatFormat().encodeDialogPrompt(chat)))
+                .containsExactly(prompt.ids());
+    }
+
+    private static Set<HazardCategory> excludedOf(JsonNode c) {
+        Set<HazardCategory> excluded = EnumSet.noneOf(HazardCategory.class);
+        codes(c.get("excluded_categories")).forEach(code -> excluded.add(HazardCategory.requireCode(code)));
+        return excluded;
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("llamaGuard3Cases")
     void llamaGuard3(String id, JsonNode c) {
@@ -79,9 +110,7 @@ class GuardPromptFixtureTest {
         List<GuardMessage> messages = GuardJson.messages(c.get("messages"));
         List<HazardCategory> offered = codes(c.get("categories_offered")).stream()
                 .map(HazardCategory::requireCode).toList();
-        Set<HazardCategory> excluded = EnumSet.noneOf(HazardCategory.class);
-        codes(c.get("excluded_categories")).forEach(code -> excluded.add(HazardCategory.requireCode(code)));
-        GuardOptions options = GuardOptions.defaults().withCategories(offered).withExcluded(excluded);
+        GuardOptions options = GuardOptions.defaults().withCategories(offered).withExcluded(excludedOf(c));
 
         GuardPromptBuilder builder = new GuardPromptBuilder(tokenizer);
         assertThat(builder.format()).isEqualTo(expectedFormat);
