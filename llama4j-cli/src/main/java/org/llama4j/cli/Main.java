@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             InspectCommand.class,
             CreateModelCommand.class,
             PromptGuardCommand.class,
+            GuardCommand.class,
         })
 public final class Main implements Runnable {
 
