@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             CommandLine.HelpCommand.class,
             TokenizeCommand.class,
             DetokenizeCommand.class,
+            ServeCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -161,12 +161,28 @@ public final class Llama4Model implements AutoCloseable {
         }
 
         rmsNormAll(x, weights.finalNorm(), normed, n);
-        float[][] logits = new float[n][];
+        int wanted = 0;
         for (int t = 0; t < n; t++) {
             listener.finalNorm(positions[t], normed, t * dim, dim);
             if (wantLogits[t]) {
-                logits[t] = new float[config.vocabSize()];
-                weights.outputHead().apply(normed, t * dim, logits[t], 0);
+                wanted++;
+            }
+        }
+        // The output head is the largest matrix of a small model: one batched product over the rows that need
+        // logits reads it once per step however many sequences are decoding.
+        int vocab = config.vocabSize();
+        float[] headIn = new float[wanted * dim];
+        for (int t = 0, r = 0; t < n; t++) {
+            if (wantLogits[t]) {
+                System.arraycopy(normed, t * dim, headIn, r++ * dim, dim);
+            }
+        }
+        float[] headOut = new float[wanted * vocab];
+        weights.outputHead().applyBatch(headIn, headOut, wanted);
+        float[][] logits = new float[n][];
+        for (int t = 0, r = 0; t < n; t++) {
+            if (wantLogits[t]) {
+                logits[t] = java.util.Arrays.copyOfRange(headOut, r * vocab, ++r * vocab);
             }
         }
         return logits;
