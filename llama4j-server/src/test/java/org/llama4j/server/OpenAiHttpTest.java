@@ -180,23 +180,45 @@ class OpenAiHttpTest {
     }
 
     @Test
-    void disconnectingClientFreesItsSlot() throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(h.base() + "/v1/completions"))
-                .timeout(Duration.ofSeconds(30)).header("Authorization", AUTH)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"hello\",\"max_tokens\":400,\"stream\":true}"))
-                .build();
-        HttpResponse<InputStream> r = h.http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream in = r.body()) {
-            byte[] first = new byte[64];
-            assertThat(in.read(first)).isPositive();
-            assertThat(h.server.metrics().activeSlots()).isEqualTo(1);
+    void disconnectingClientFreesItsSlot(@TempDir Path own) throws Exception {
+        // A sampler that takes 5 ms per token stands in for a slow model, so the generation (500 tokens) certainly
+        // outlives the client, whatever the socket buffers absorb.
+        TokenSampler.Factory slow = (params, prompt) -> new TokenSampler() {
+            @Override
+            public int sample(float[] logits) {
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return 'a';
+            }
+
+            @Override
+            public void accept(int token) {
+            }
+        };
+        try (ServerHarness slowServer = new ServerHarness(own, ServerHarness.options(), slow)) {
+            HttpRequest request = HttpRequest.newBuilder(URI.create(slowServer.base() + "/v1/completions"))
+                    .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"prompt\":\"hello\",\"max_tokens\":500,\"stream\":true}")).build();
+            HttpResponse<InputStream> r = slowServer.http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            try (InputStream in = r.body()) {
+                assertThat(in.read(new byte[64])).isPositive();
+                awaitActiveSlots(slowServer, 1);
+            }
+            awaitActiveSlots(slowServer, 0);
+            assertThat(slowServer.get("/metrics").body()).contains("llama4j_cancelled_total 1")
+                    .doesNotContain("llama4j_completion_tokens_total 500");
         }
+    }
+
+    private static void awaitActiveSlots(ServerHarness server, long expected) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (h.server.metrics().activeSlots() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
+        while (server.server.metrics().activeSlots() != expected && System.nanoTime() < deadline) {
+            Thread.sleep(10);
         }
-        assertThat(h.server.metrics().activeSlots()).isZero();
-        assertThat(h.get("/metrics").body()).contains("llama4j_cancelled_total 1");
+        assertThat(server.server.metrics().activeSlots()).isEqualTo(expected);
     }
 
     static List<String> sseData(String body) {
