@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             CreateModelCommand.class,
             PromptGuardCommand.class,
             GuardCommand.class,
+            ServeCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -39,6 +39,11 @@ public final class KvCache {
         return contextLength;
     }
 
+    /** Positions stored so far: the position the next token of this sequence will occupy. */
+    public int position() {
+        return layers.length == 0 ? 0 : layers[0].nextPosition;
+    }
+
     /** Bytes currently allocated for keys and values over all layers. */
     public long allocatedBytes() {
         long bytes = 0;
