@@ -125,7 +125,7 @@ class Llama4FixtureFormatsTest {
         try (GgufFile gguf = GgufFile.open(file)) {
             Tensor freqs = gguf.tensor("rope_freqs.weight");
             assertThat(freqs.toFloatArray()).contains(1f, 16f);
-            assertThatThrownBy(() -> Llama4GgufConfig.ropeScaling(gguf, 5e7f, 16))
+            assertThatThrownBy(() -> Llama4GgufConfig.ropeScaling(gguf, "llama4.", 5e7f, 16))
                     .isInstanceOf(ModelFormatException.class).hasMessageContaining("rope_freqs");
         }
     }

@@ -88,7 +88,7 @@ final class RandomLlama4 {
     /** A config with small chunks and an early temperature step, so short sequences exercise everything. */
     static Llama4Config config(int layers, int moeStep, int experts, int topK, int chunk, float floorScale,
                                boolean qkNorm, int contextLength) {
-        return new Llama4Config(61, 32, layers, 4, 2, 8, experts, topK, 16, 24,
+        return new Llama4Config(Architecture.LLAMA4, 61, 32, layers, 4, 2, 8, experts, topK, 16, 24,
                 Llama4Config.interleavedMoeLayers(layers, moeStep), Llama4Config.periodicNoRopeLayers(layers, 4),
                 chunk, qkNorm, true, floorScale, 0.3f, 10000f, new RopeScaling(8f, 1f, 4f, 64), 1e-5f,
                 contextLength, 1, List.of(2), -1);
