@@ -11,8 +11,10 @@ import picocli.CommandLine.Command;
         description = "Meta's Llama 4 models on the JVM: inspect, generate, chat, serve, bench.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            RenderCommand.class,
             TokenizeCommand.class,
             DetokenizeCommand.class,
+            InspectCommand.class,
         })
 public final class Main implements Runnable {
 

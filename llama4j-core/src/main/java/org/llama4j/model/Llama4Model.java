@@ -87,6 +87,17 @@ public final class Llama4Model implements AutoCloseable {
      * @return logits per token of the batch, {@code null} where not requested
      */
     public float[][] forward(int[] tokens, int startPos, KvCache cache, IntPredicate logitsFor, ForwardListener listener) {
+        return forward(tokens, startPos, cache, logitsFor, listener, null);
+    }
+
+    /**
+     * Like {@link #forward(int[], int, KvCache, IntPredicate, ForwardListener)}, with early fusion: where
+     * {@code inputEmbeddings} returns a row for an absolute position (e.g. a projected image patch for a
+     * {@code <|patch|>} token, see {@code org.llama4j.vision.MultimodalPrompt#visionEmbeddingAt}), that row is
+     * the position's input instead of its token embedding; null means the token embedding.
+     */
+    public float[][] forward(int[] tokens, int startPos, KvCache cache, IntPredicate logitsFor, ForwardListener listener,
+                             java.util.function.IntFunction<float[]> inputEmbeddings) {
         int n = tokens.length;
         int dim = config.hiddenSize();
         float[] x = new float[n * dim];
@@ -95,7 +106,15 @@ public final class Llama4Model implements AutoCloseable {
                 throw new IllegalArgumentException("token id " + tokens[t] + " outside the vocabulary of "
                         + config.vocabSize());
             }
-            weights.tokenEmbeddings().dequantizeRow(tokens[t], x, t * dim);
+            float[] fused = inputEmbeddings == null ? null : inputEmbeddings.apply(startPos + t);
+            if (fused == null) {
+                weights.tokenEmbeddings().dequantizeRow(tokens[t], x, t * dim);
+            } else if (fused.length != dim) {
+                throw new IllegalArgumentException("input embedding for position " + (startPos + t) + " has "
+                        + fused.length + " values, the model's hidden size is " + dim);
+            } else {
+                System.arraycopy(fused, 0, x, t * dim, dim);
+            }
             listener.embedding(startPos + t, x, t * dim, dim);
         }
 
