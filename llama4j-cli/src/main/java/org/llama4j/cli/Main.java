@@ -15,6 +15,9 @@ import picocli.CommandLine.Command;
             TokenizeCommand.class,
             DetokenizeCommand.class,
             InspectCommand.class,
+            CreateModelCommand.class,
+            PromptGuardCommand.class,
+            GuardCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -2,29 +2,16 @@ package org.llama4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class RenderCommandTest {
     @TempDir
     Path tmp;
 
-    record Result(int code, String out, String err) { }
 
-    Result run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Result(code, out.toString(), err.toString());
-    }
 
     @Test
     void rendersWithAModelFolderTemplate() throws Exception {
@@ -33,11 +20,11 @@ class RenderCommandTest {
                 {"bos_token": "<|begin_of_text|>", "chat_template":
                  "{{ bos_token }}{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}{% if add_generation_prompt %}[assistant]{% endif %}{{ flag|default('') }}"}""");
         Path conv = Files.writeString(tmp.resolve("conv.json"), "[{\"role\": \"user\", \"content\": \"hi <|eot|>\"}]");
-        Result r = run("render", "--model", model.toString(), "--messages", conv.toString(),
+        CliRun r = CliRun.run("render", "--model", model.toString(), "--messages", conv.toString(),
                 "--template-kwargs", "{\"flag\": \"!\"}");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).isEqualTo("<|begin_of_text|>[user]hi <|eot|>[assistant]!");
-        Result segs = run("render", "--model", model.toString(), "--messages", conv.toString(),
+        CliRun segs = CliRun.run("render", "--model", model.toString(), "--messages", conv.toString(),
                 "--no-generation-prompt", "--segments");
         assertThat(segs.out().lines()).contains("{\"kind\":\"content\",\"text\":\"hi <|eot|>\"}");
     }
@@ -45,7 +32,7 @@ class RenderCommandTest {
     @Test
     void fallsBackToMetasBuiltInFormat() throws Exception {
         Path conv = Files.writeString(tmp.resolve("conv.json"), "{\"messages\": [{\"role\": \"user\", \"content\": \"Hello!\"}]}");
-        Result r = run("render", "--builtin", "--messages", conv.toString());
+        CliRun r = CliRun.run("render", "--builtin", "--messages", conv.toString());
         assertThat(r.out()).isEqualTo(
                 "<|begin_of_text|><|header_start|>user<|header_end|>\n\nHello!<|eot|><|header_start|>assistant<|header_end|>\n\n");
     }
@@ -55,10 +42,10 @@ class RenderCommandTest {
         Path model = org.llama4j.testing.Fixtures.require("tokenizer/llama4");
         Path conv = Files.writeString(tmp.resolve("conv.json"), "[{\"role\": \"user\", \"content\": \"Hello!\"}]");
         String expected = "[200000, 200005, 1556, 200006, 368, 19873, 13, 200008, 200005, 140680, 200006, 368]";
-        Result r = run("render", "--model", model.toString(), "--messages", conv.toString(), "--ids");
+        CliRun r = CliRun.run("render", "--model", model.toString(), "--messages", conv.toString(), "--ids");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out().strip()).isEqualTo(expected);
-        Result meta = run("render", "--builtin", "--tokenizer", model.resolve("tokenizer.model").toString(),
+        CliRun meta = CliRun.run("render", "--builtin", "--tokenizer", model.resolve("tokenizer.model").toString(),
                 "--messages", conv.toString(), "--ids");
         assertThat(meta.out().strip()).isEqualTo(expected);
     }
@@ -66,7 +53,7 @@ class RenderCommandTest {
     @Test
     void badInputIsOneClearLine() throws Exception {
         Path conv = Files.writeString(tmp.resolve("conv.json"), "{not json");
-        Result r = run("render", "--builtin", "--messages", conv.toString());
+        CliRun r = CliRun.run("render", "--builtin", "--messages", conv.toString());
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).startsWith("error: ").contains("is not valid JSON");
     }
