@@ -26,6 +26,9 @@ import org.llama4j.model.Llama4Weights.SwiGlu;
  * </pre>
  *
  * All the arithmetic lives in {@code org.llama4j.kernel}; this file only says what Llama 4 does with it.
+ *
+ * <p>Dense Llama 3.x ({@link Architecture#LLAMA3}) runs through exactly this code: its config simply has no MoE
+ * or NoPE layers, no chunking and no QK-norm, so every block is RoPE + global causal attention + SwiGLU.
  */
 public final class Llama4Model implements AutoCloseable {
     private final Llama4Config config;
@@ -48,7 +51,11 @@ public final class Llama4Model implements AutoCloseable {
         this(config, weights, () -> { });
     }
 
-    /** Loads an HF model folder (config.json + safetensors) or a GGUF file. */
+    /**
+     * Loads an HF model folder (config.json + safetensors) or a GGUF file of any {@link Architecture}: Llama 4
+     * ({@code Llama4For*}, GGUF {@code llama4}) or dense Llama 3 ({@code LlamaForCausalLM}, GGUF {@code llama}).
+     * Other architectures fail with a {@link org.llama4j.format.ModelFormatException} naming the supported ones.
+     */
     public static Llama4Model load(java.nio.file.Path path) {
         return Llama4Loader.load(path);
     }
