@@ -36,7 +36,7 @@ final class TinyServerModel {
     static TinyServerModel create(Path folder, int contextLength) throws IOException {
         Tokenizer tokenizer = TokenizerLoader.load(TinyTokenizerFiles.writeTokenizerJson(folder));
         int vocab = tokenizer.vocabularySize();
-        Llama4Config config = new Llama4Config(vocab, 32, 2, 4, 2, 8, 4, 1, 16, 24, List.of(1), List.of(1), 64,
+        Llama4Config config = new Llama4Config(org.llama4j.model.Architecture.LLAMA4, vocab, 32, 2, 4, 2, 8, 4, 1, 16, 24, List.of(1), List.of(1), 64,
                 true, true, 16f, 0.1f, 10000f, new RopeScaling(8f, 1f, 4f, 64), 1e-5f, contextLength,
                 tokenizer.bosId(), List.of(tokenizer.eotId()), -1);
         Random r = new Random(20250405L);
