@@ -68,7 +68,7 @@ enum CodePlane {
 
         @Override
         void readStored(MemorySegment src, long offset, byte[] dst, int d) {
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, offset, dst, d, 32);
+            CodeUnpack.copy(src, offset, 32, dst, d);
         }
     };
 

@@ -23,6 +23,14 @@ final class CodeUnpack {
     }
 
     /**
+     * Each byte shifted right by {@code shift}, with garbage from the neighbouring byte in the top bits: callers
+     * mask. x86 has no byte-lane shifts, 16-bit lanes shift in one instruction.
+     */
+    private static ByteVector shiftRightUnmasked(ByteVector v, int shift) {
+        return v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift).reinterpretAsBytes();
+    }
+
+    /**
      * The nibble plane of {@link QuantBits#unpackNibbles}: {@code bytes} bytes give low nibbles to
      * {@code dst[d .. d+bytes)} and high nibbles to {@code dst[d+bytes .. d+2*bytes)}.
      */
@@ -30,14 +38,21 @@ final class CodeUnpack {
         for (int i = 0; i < bytes; i += 16) {
             ByteVector v = load(src, offset + i);
             v.and((byte) 0x0F).intoArray(dst, d + i);
-            v.lanewise(VectorOperators.LSHR, 4).intoArray(dst, d + bytes + i);
+            shiftRightUnmasked(v, 4).and((byte) 0x0F).intoArray(dst, d + bytes + i);
+        }
+    }
+
+    /** Copies {@code count} bytes (vector loads beat a bulk copy call for a 32-byte block). */
+    static void copy(MemorySegment src, long offset, int count, byte[] dst, int d) {
+        for (int i = 0; i < count; i += 16) {
+            load(src, offset + i).intoArray(dst, d + i);
         }
     }
 
     /** Sets {@code dst[d+i] = (byte[offset+i] >>> shift) & 3}: a 2-bit plane (Q2_K, Q3_K). */
     static void crumbs(MemorySegment src, long offset, int count, int shift, byte[] dst, int d) {
         for (int i = 0; i < count; i += 16) {
-            load(src, offset + i).lanewise(VectorOperators.LSHR, shift).and((byte) 3).intoArray(dst, d + i);
+            shiftRightUnmasked(load(src, offset + i), shift).and((byte) 3).intoArray(dst, d + i);
         }
     }
 
@@ -45,8 +60,9 @@ final class CodeUnpack {
     static void addBits(MemorySegment src, long offset, int count, int shift, int mask, int weightShift,
             byte[] dst, int d) {
         for (int i = 0; i < count; i += 16) {
-            ByteVector bits = load(src, offset + i).lanewise(VectorOperators.LSHR, shift).and((byte) mask)
-                    .lanewise(VectorOperators.LSHL, weightShift);
+            // (mask << weightShift) stays below 256: the left shift moves no bits into the next byte
+            ByteVector bits = shiftRightUnmasked(load(src, offset + i), shift).and((byte) mask).reinterpretAsShorts()
+                    .lanewise(VectorOperators.LSHL, weightShift).reinterpretAsBytes();
             ByteVector.fromArray(B16, dst, d + i).add(bits).intoArray(dst, d + i);
         }
     }

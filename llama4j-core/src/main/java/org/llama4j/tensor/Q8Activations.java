@@ -90,11 +90,13 @@ public final class Q8Activations {
         final byte[] codes;
         final float[] groupScales;
         final float[] groupMins;
+        final float[] factors;
 
         public Scratch(int rowLength) {
             codes = new byte[rowLength];
             groupScales = new float[rowLength / SUM_SPAN];
             groupMins = new float[rowLength / SUM_SPAN];
+            factors = new float[rowLength / SUM_SPAN];
         }
     }
 
@@ -115,16 +117,35 @@ public final class Q8Activations {
         }
         int groups = unpackRow(codec, w, row, scratch);
         int gs = codec.groupSize();
+        boolean hasMins = false;
+        for (int g = 0; g < groups && !hasMins; g++) {
+            hasMins = scratch.groupMins[g] != 0f;
+        }
         for (int b = 0; b < batch; b++) {
-            float sum = 0f;
             int xBase = b * length;
             for (int g = 0; g < groups; g++) {
-                int start = g * gs;
-                int dots = SimdDot.dotBytes(scratch.codes, start, q, xBase + start, gs);
-                sum += combine(scratch, g, gs, xBase + start, dots);
+                scratch.factors[g] = scratch.groupScales[g] * scales[(xBase + g * gs) / BLOCK];
+            }
+            float sum = SimdDot.dotGroups(scratch.codes, q, xBase, scratch.factors, groups, gs);
+            if (hasMins) {
+                sum -= minTerm(scratch, groups, gs, xBase);
             }
             out[outOffset + b * outStride] = sum;
         }
+    }
+
+    /** {@code Σ_g min_g · d · Σ q} over the groups: the offset part of affine formats. */
+    private float minTerm(Scratch scratch, int groups, int gs, int xBase) {
+        float sum = 0f;
+        for (int g = 0; g < groups; g++) {
+            int xStart = xBase + g * gs;
+            int xSum = 0;
+            for (int s = xStart / SUM_SPAN; s < (xStart + gs) / SUM_SPAN; s++) {
+                xSum += sums[s];
+            }
+            sum += scratch.groupMins[g] * scales[xStart / BLOCK] * xSum;
+        }
+        return sum;
     }
 
     private static int unpackRow(GroupedCodes codec, BlockTensor w, long row, Scratch scratch) {
@@ -140,26 +161,22 @@ public final class Q8Activations {
         return blocks * groupsPerBlock;
     }
 
-    /** One group's float contribution from its integer dot product (shared by the kernel and its reference). */
-    private float combine(Scratch scratch, int g, int gs, int xStart, int dots) {
+    /** One group's contribution {@code scale·d·Σcode·q − min·d·Σq}, from its exact integer sums. */
+    private float groupTerm(float scale, float min, int gs, int xStart, int dots) {
         float d = scales[xStart / BLOCK];
-        float term = scratch.groupScales[g] * d * dots;
-        float min = scratch.groupMins[g];
-        if (min != 0f) {
-            int xSum = 0;
-            for (int s = xStart / SUM_SPAN; s < (xStart + gs) / SUM_SPAN; s++) {
-                xSum += sums[s];
-            }
-            term -= min * d * xSum;
+        int xSum = 0;
+        for (int s = xStart / SUM_SPAN; s < (xStart + gs) / SUM_SPAN; s++) {
+            xSum += sums[s];
         }
-        return term;
+        return scale * d * dots - min * d * xSum;
     }
 
     /**
-     * Scalar reference of {@link #dotRow} for quantized weights: the same integers and the same float combination
-     * per group, with the integer dot products and code unpacking done value by value; equal bit for bit.
+     * Scalar reference of {@link #dotRow} for quantized weights: codes recovered from the scalar decoder, integer
+     * dot products value by value, then the group terms summed in group order. {@code magnitude[0]} receives
+     * {@code Σ |group term|}, the scale of the float rounding {@link #dotRow} may differ by (it sums in lanes).
      */
-    float referenceDotRow(BlockTensor w, long row, int b) {
+    float referenceDotRow(BlockTensor w, long row, int b, double[] magnitude) {
         GroupedCodes codec = (GroupedCodes) w.codec();
         GgmlType type = codec.type();
         int bs = type.blockSize();
@@ -184,13 +201,17 @@ public final class Q8Activations {
             }
         }
         float sum = 0f;
+        magnitude[0] = 0;
         int xBase = b * length;
         for (int g = 0; g < length / gs; g++) {
             int dots = 0;
             for (int i = g * gs; i < (g + 1) * gs; i++) {
                 dots += scratch.codes[i] * q[xBase + i];
             }
-            sum += combine(scratch, g, gs, xBase + g * gs, dots);
+            float term = groupTerm(scratch.groupScales[g], scratch.groupMins[g], gs, xBase + g * gs, dots);
+            sum += term;
+            magnitude[0] += Math.abs(scratch.groupScales[g] * scales[(xBase + g * gs) / BLOCK] * (double) dots)
+                    + Math.abs(term);
         }
         return sum;
     }

@@ -49,9 +49,14 @@ final class SimdDot {
 
     // ---- exact float path ----------------------------------------------------------------------------------
 
-    /** {@code codes[j .. j + F.length())} as float lanes. */
+    /**
+     * {@code codes[j .. j + F.length())} as float lanes. Widening to int lanes first and converting those
+     * ({@code vpmovsxbd} + {@code vcvtdq2ps}) measured faster than the direct byte-to-float conversion.
+     */
     private static FloatVector codesToFloats(byte[] codes, int j) {
-        return (FloatVector) ByteVector.fromArray(BYTES_PER_F, codes, j).convertShape(VectorOperators.B2F, F, 0);
+        return (FloatVector) ByteVector.fromArray(BYTES_PER_F, codes, j)
+                .convertShape(VectorOperators.B2I, INTS_PER_F, 0)
+                .convert(VectorOperators.I2F, 0);
     }
 
     static float dotGrouped(GroupedCodes codec, MemorySegment src, long offset, float[] x, int xOffset, int count) {
@@ -186,12 +191,15 @@ final class SimdDot {
 
     // ---- integer path --------------------------------------------------------------------------------------
 
+    /** Float lanes matching the int lanes of {@link #INTS_PER_S}. */
+    private static final VectorSpecies<Float> FLOATS_PER_S = FloatVector.SPECIES_PREFERRED.withShape(S.vectorShape());
+
     /**
-     * {@code Σ a[ai+i] * b[bi+i]} for {@code n} (a multiple of 16) signed bytes, in 32-bit lanes. Bytes widen to
-     * 16-bit lanes and multiply there (|a·b| ≤ 128·127 fits); each pair of 16-bit products is then split out of
+     * {@code Σ a[ai+i] * b[bi+i]} for {@code n} (a multiple of 16) signed bytes, left in 32-bit lanes. Bytes widen
+     * to 16-bit lanes and multiply there (|a·b| ≤ 128·127 fits); each pair of 16-bit products is then split out of
      * its 32-bit lane by shifts and added, which is what {@code pmaddwd} does in one instruction.
      */
-    static int dotBytes(byte[] a, int ai, byte[] b, int bi, int n) {
+    private static IntVector dotBytesLanes(byte[] a, int ai, byte[] b, int bi, int n) {
         IntVector acc = IntVector.zero(INTS_PER_S);
         for (int i = 0; i < n; i += S.length()) {
             ShortVector va = (ShortVector) ByteVector.fromArray(BYTES_PER_S, a, ai + i)
@@ -201,6 +209,27 @@ final class SimdDot {
             IntVector pairs = va.mul(vb).reinterpretAsInts();
             acc = acc.add(pairs.lanewise(VectorOperators.ASHR, 16))
                     .add(pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+        }
+        return acc;
+    }
+
+    /** The exact integer {@code Σ a[ai+i] * b[bi+i]} of {@link #dotBytesLanes}. */
+    static int dotBytes(byte[] a, int ai, byte[] b, int bi, int n) {
+        return dotBytesLanes(a, ai, b, bi, n).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@code Σ_g factors[g] * (codes · q over group g)} for {@code groups} groups of {@code groupSize} values
+     * ({@code codes} from index 0, {@code q} from {@code qOffset}): each group's integer products stay in lanes,
+     * are converted to float once and scaled into a float accumulator, so nothing is reduced per group.
+     */
+    static float dotGroups(byte[] codes, byte[] q, int qOffset, float[] factors, int groups, int groupSize) {
+        FloatVector acc = FloatVector.zero(FLOATS_PER_S);
+        for (int g = 0; g < groups; g++) {
+            int start = g * groupSize;
+            FloatVector products = (FloatVector) dotBytesLanes(codes, start, q, qOffset + start, groupSize)
+                    .convert(VectorOperators.I2F, 0);
+            acc = products.fma(FloatVector.broadcast(FLOATS_PER_S, factors[g]), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
