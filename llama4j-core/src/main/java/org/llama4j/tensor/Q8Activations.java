@@ -27,7 +27,8 @@ public final class Q8Activations {
     private final int sourceOffset;
     private final int length;
     private final int batch;
-    private final byte[] q;
+    /** The 8-bit values, stored widened to 16 bits: the integer kernel multiplies in 16-bit lanes. */
+    private final short[] q;
     private final float[] scales;
     private final int[] sums;
 
@@ -36,7 +37,7 @@ public final class Q8Activations {
         this.sourceOffset = sourceOffset;
         this.length = length;
         this.batch = batch;
-        this.q = new byte[length * batch];
+        this.q = new short[length * batch];
         this.scales = new float[length * batch / BLOCK];
         this.sums = new int[length * batch / SUM_SPAN];
     }
@@ -64,7 +65,7 @@ public final class Q8Activations {
             a.scales[block] = d;
             for (int i = 0; i < BLOCK; i++) {
                 int v = Math.clamp(Math.round(x[offset + base + i] * inverse), -127, 127);
-                a.q[base + i] = (byte) v;
+                a.q[base + i] = (short) v;
                 a.sums[(base + i) / SUM_SPAN] += v;
             }
         }

@@ -195,18 +195,17 @@ final class SimdDot {
     private static final VectorSpecies<Float> FLOATS_PER_S = FloatVector.SPECIES_PREFERRED.withShape(S.vectorShape());
 
     /**
-     * {@code Σ a[ai+i] * b[bi+i]} for {@code n} (a multiple of 16) signed bytes, left in 32-bit lanes. Bytes widen
-     * to 16-bit lanes and multiply there (|a·b| ≤ 128·127 fits); each pair of 16-bit products is then split out of
-     * its 32-bit lane by shifts and added, which is what {@code pmaddwd} does in one instruction.
+     * {@code Σ a[ai+i] * b[bi+i]} for {@code n} (a multiple of 16) signed bytes {@code a} and 8-bit values
+     * {@code b} already widened to shorts, left in 32-bit lanes. The bytes widen to 16-bit lanes and multiply
+     * there (|a·b| ≤ 128·127 fits); each pair of 16-bit products is then split out of its 32-bit lane by shifts and
+     * added, which is what {@code pmaddwd} does in one instruction.
      */
-    private static IntVector dotBytesLanes(byte[] a, int ai, byte[] b, int bi, int n) {
+    private static IntVector dotBytesLanes(byte[] a, int ai, short[] b, int bi, int n) {
         IntVector acc = IntVector.zero(INTS_PER_S);
         for (int i = 0; i < n; i += S.length()) {
             ShortVector va = (ShortVector) ByteVector.fromArray(BYTES_PER_S, a, ai + i)
                     .convertShape(VectorOperators.B2S, S, 0);
-            ShortVector vb = (ShortVector) ByteVector.fromArray(BYTES_PER_S, b, bi + i)
-                    .convertShape(VectorOperators.B2S, S, 0);
-            IntVector pairs = va.mul(vb).reinterpretAsInts();
+            IntVector pairs = va.mul(ShortVector.fromArray(S, b, bi + i)).reinterpretAsInts();
             acc = acc.add(pairs.lanewise(VectorOperators.ASHR, 16))
                     .add(pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
         }
@@ -214,7 +213,7 @@ final class SimdDot {
     }
 
     /** The exact integer {@code Σ a[ai+i] * b[bi+i]} of {@link #dotBytesLanes}. */
-    static int dotBytes(byte[] a, int ai, byte[] b, int bi, int n) {
+    static int dotBytes(byte[] a, int ai, short[] b, int bi, int n) {
         return dotBytesLanes(a, ai, b, bi, n).reduceLanes(VectorOperators.ADD);
     }
 
@@ -223,7 +222,7 @@ final class SimdDot {
      * ({@code codes} from index 0, {@code q} from {@code qOffset}): each group's integer products stay in lanes,
      * are converted to float once and scaled into a float accumulator, so nothing is reduced per group.
      */
-    static float dotGroups(byte[] codes, byte[] q, int qOffset, float[] factors, int groups, int groupSize) {
+    static float dotGroups(byte[] codes, short[] q, int qOffset, float[] factors, int groups, int groupSize) {
         FloatVector acc = FloatVector.zero(FLOATS_PER_S);
         for (int g = 0; g < groups; g++) {
             int start = g * groupSize;

@@ -127,14 +127,14 @@ class SimdKernelTest {
         for (int trial = 0; trial < 2000; trial++) {
             int n = 16 * (1 + rnd.nextInt(4));
             byte[] a = new byte[n + 16];
-            byte[] b = new byte[n + 16];
+            short[] b = new short[n + 16];
             rnd.nextBytes(a);
             for (int i = 0; i < b.length; i++) {
-                b[i] = (byte) (rnd.nextInt(255) - 127); // activations are -127..127
+                b[i] = (short) (rnd.nextInt(255) - 127); // activations are -127..127
             }
             if (trial == 0) {
                 Arrays.fill(a, (byte) -128); // the largest products, all of one sign
-                Arrays.fill(b, (byte) -127);
+                Arrays.fill(b, (short) -127);
             }
             int ai = rnd.nextInt(16);
             int bi = rnd.nextInt(16);
