@@ -22,7 +22,8 @@ public final class ParallelRunner implements AutoCloseable {
         void run(int start, int end);
     }
 
-    private static final int SPINS_BEFORE_PARK = 20_000;
+    /** About 0.1 ms of spinning: long enough to catch the next kernel of a forward pass, short enough not to steal CPU. */
+    private static final int SPINS_BEFORE_PARK = 2_000;
     private static volatile ParallelRunner shared;
 
     private final int threads;
