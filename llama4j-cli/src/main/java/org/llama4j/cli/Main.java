@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
         description = "Meta's Llama 4 models on the JVM: inspect, generate, chat, serve, bench.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            TokenizeCommand.class,
+            DetokenizeCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -1,0 +1,154 @@
+package org.llama4j.kernel;
+
+import org.llama4j.tensor.Tensor;
+
+/**
+ * A linear map {@code y = W·x} backed by (part of) a weight tensor, whichever way the checkpoint laid it out.
+ *
+ * <p>Most weights are stored like {@code nn.Linear}: one row per <em>output</em> ({@link RowsAreOutputs}), so an
+ * output is a dot product with a row. The expert tensors of HF Llama 4 checkpoints are stored input-major
+ * ({@code x @ W}): one row per <em>input</em> ({@link RowsAreInputs}), so the product is a sum of rows weighted
+ * by the inputs (axpy form). Both read the tensor in place; nothing is transposed or copied at load time.
+ *
+ * <p>{@link #applyBatch} multiplies a batch of vectors and decodes every weight row only once for the whole
+ * batch, which is what makes prefill cheaper per token than decode.
+ */
+public sealed interface LinearMap permits LinearMap.RowsAreOutputs, LinearMap.RowsAreInputs, LinearMap.Stacked {
+
+    int inputSize();
+
+    int outputSize();
+
+    /** {@code y[yOff .. +outputSize) = W · x[xOff .. +inputSize)}. */
+    void apply(float[] x, int xOff, float[] y, int yOff);
+
+    /**
+     * {@code n} products at once: {@code x} holds {@code n} inputs back to back ({@code n·inputSize} floats),
+     * {@code y} receives {@code n} outputs back to back.
+     */
+    void applyBatch(float[] x, float[] y, int n);
+
+    /** Rows {@code firstRow .. firstRow+outputs) of {@code tensor}, each of {@code inputs} values, are the outputs. */
+    static LinearMap rowsAreOutputs(Tensor tensor, long firstRow, int inputs, int outputs) {
+        return new RowsAreOutputs(tensor, firstRow, inputs, outputs);
+    }
+
+    /** Rows {@code firstRow .. firstRow+inputs) of {@code tensor}, each of {@code outputs} values, are the inputs. */
+    static LinearMap rowsAreInputs(Tensor tensor, long firstRow, int inputs, int outputs) {
+        return new RowsAreInputs(tensor, firstRow, inputs, outputs);
+    }
+
+    /** Two maps over the same input whose outputs are concatenated (e.g. separate gate and up projections). */
+    static LinearMap stacked(LinearMap first, LinearMap second) {
+        return new Stacked(first, second);
+    }
+
+    record RowsAreOutputs(Tensor tensor, long firstRow, int inputSize, int outputSize) implements LinearMap {
+        public RowsAreOutputs {
+            checkRows(tensor, firstRow, outputSize, inputSize);
+        }
+
+        @Override
+        public void apply(float[] x, int xOff, float[] y, int yOff) {
+            for (int r = 0; r < outputSize; r++) {
+                y[yOff + r] = tensor.dotRow(firstRow + r, x, xOff);
+            }
+        }
+
+        @Override
+        public void applyBatch(float[] x, float[] y, int n) {
+            if (n == 1) {
+                apply(x, 0, y, 0);
+                return;
+            }
+            float[] row = new float[inputSize];
+            for (int r = 0; r < outputSize; r++) {
+                tensor.dequantizeRow(firstRow + r, row, 0);
+                for (int t = 0; t < n; t++) {
+                    y[t * outputSize + r] = VectorMath.dot(row, 0, x, t * inputSize, inputSize);
+                }
+            }
+        }
+    }
+
+    record RowsAreInputs(Tensor tensor, long firstRow, int inputSize, int outputSize) implements LinearMap {
+        public RowsAreInputs {
+            checkRows(tensor, firstRow, inputSize, outputSize);
+        }
+
+        @Override
+        public void apply(float[] x, int xOff, float[] y, int yOff) {
+            java.util.Arrays.fill(y, yOff, yOff + outputSize, 0f);
+            float[] row = new float[outputSize];
+            for (int i = 0; i < inputSize; i++) {
+                float xi = x[xOff + i];
+                if (xi != 0f) {
+                    tensor.dequantizeRow(firstRow + i, row, 0);
+                    VectorMath.axpy(xi, row, 0, y, yOff, outputSize);
+                }
+            }
+        }
+
+        @Override
+        public void applyBatch(float[] x, float[] y, int n) {
+            java.util.Arrays.fill(y, 0, n * outputSize, 0f);
+            float[] row = new float[outputSize];
+            for (int i = 0; i < inputSize; i++) {
+                tensor.dequantizeRow(firstRow + i, row, 0);
+                for (int t = 0; t < n; t++) {
+                    VectorMath.axpy(x[t * inputSize + i], row, 0, y, t * outputSize, outputSize);
+                }
+            }
+        }
+    }
+
+    record Stacked(LinearMap first, LinearMap second) implements LinearMap {
+        public Stacked {
+            if (first.inputSize() != second.inputSize()) {
+                throw new IllegalArgumentException("stacked maps need the same input size: "
+                        + first.inputSize() + " vs " + second.inputSize());
+            }
+        }
+
+        @Override
+        public int inputSize() {
+            return first.inputSize();
+        }
+
+        @Override
+        public int outputSize() {
+            return first.outputSize() + second.outputSize();
+        }
+
+        @Override
+        public void apply(float[] x, int xOff, float[] y, int yOff) {
+            first.apply(x, xOff, y, yOff);
+            second.apply(x, xOff, y, yOff + first.outputSize());
+        }
+
+        @Override
+        public void applyBatch(float[] x, float[] y, int n) {
+            int a = first.outputSize();
+            int b = second.outputSize();
+            float[] ya = new float[n * a];
+            float[] yb = new float[n * b];
+            first.applyBatch(x, ya, n);
+            second.applyBatch(x, yb, n);
+            for (int t = 0; t < n; t++) {
+                System.arraycopy(ya, t * a, y, t * (a + b), a);
+                System.arraycopy(yb, t * b, y, t * (a + b) + a, b);
+            }
+        }
+    }
+
+    private static void checkRows(Tensor tensor, long firstRow, int rows, int rowLength) {
+        if (tensor.rowLength() != rowLength) {
+            throw new IllegalArgumentException("tensor " + tensor.name() + ": rows of " + tensor.rowLength()
+                    + " values, expected " + rowLength);
+        }
+        if (firstRow < 0 || firstRow + rows > tensor.rowCount()) {
+            throw new IllegalArgumentException("tensor " + tensor.name() + ": rows " + firstRow + ".."
+                    + (firstRow + rows) + " out of " + tensor.rowCount());
+        }
+    }
+}

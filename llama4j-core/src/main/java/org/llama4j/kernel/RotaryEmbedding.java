@@ -1,0 +1,69 @@
+package org.llama4j.kernel;
+
+/**
+ * Rotary position embedding in Meta's layout: each head vector is a sequence of adjacent pairs
+ * {@code (x[2i], x[2i+1])}, read as a complex number and multiplied by {@code e^(i·pos·freq[i])}. (Not the
+ * "NeoX" half-split layout of Llama 2/3 in transformers: Llama 4 checkpoints are stored unpermuted.)
+ *
+ * <p>Angles are formed as in the reference: {@code float32(pos · freq)}, then cos/sin of that float. At
+ * positions in the tens of thousands the float32 rounding of the angle is larger than float noise, so doing
+ * this in double would move the result away from the reference.
+ */
+public final class RotaryEmbedding {
+    private final float[] frequencies;
+    private final int headDim;
+
+    public RotaryEmbedding(float[] frequencies) {
+        this.frequencies = frequencies.clone();
+        this.headDim = 2 * frequencies.length;
+    }
+
+    /** Frequencies {@code theta^(-2i/headDim)}, optionally rescaled by the llama3 rule. */
+    public static RotaryEmbedding of(float theta, int headDim, RopeScaling scaling) {
+        return new RotaryEmbedding(frequencies(theta, headDim, scaling));
+    }
+
+    public static float[] frequencies(float theta, int headDim, RopeScaling scaling) {
+        if (headDim % 2 != 0) {
+            throw new IllegalArgumentException("RoPE needs an even head dimension, got " + headDim);
+        }
+        float[] f = new float[headDim / 2];
+        for (int i = 0; i < f.length; i++) {
+            float exponent = (float) (2 * i) / headDim;
+            float freq = 1f / (float) Math.pow(theta, exponent);
+            f[i] = scaling == null ? freq : scaling.scale(freq);
+        }
+        return f;
+    }
+
+    public float[] frequencies() {
+        return frequencies.clone();
+    }
+
+    public int headDim() {
+        return headDim;
+    }
+
+    /** Fills {@code cos[i]}, {@code sin[i]} (length headDim/2) with the rotation for absolute position {@code pos}. */
+    public void rotation(int pos, float[] cos, float[] sin) {
+        float p = pos;
+        for (int i = 0; i < frequencies.length; i++) {
+            float angle = p * frequencies[i];
+            cos[i] = (float) Math.cos(angle);
+            sin[i] = (float) Math.sin(angle);
+        }
+    }
+
+    /** Rotates {@code heads} consecutive head vectors starting at {@code x[off]} by a precomputed rotation. */
+    public void rotate(float[] x, int off, int heads, float[] cos, float[] sin) {
+        for (int h = 0; h < heads; h++) {
+            int base = off + h * headDim;
+            for (int i = 0; i < frequencies.length; i++) {
+                float re = x[base + 2 * i];
+                float im = x[base + 2 * i + 1];
+                x[base + 2 * i] = re * cos[i] - im * sin[i];
+                x[base + 2 * i + 1] = re * sin[i] + im * cos[i];
+            }
+        }
+    }
+}

@@ -1,0 +1,276 @@
+package org.llama4j.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntPredicate;
+import org.llama4j.kernel.Activations;
+import org.llama4j.kernel.Attention;
+import org.llama4j.kernel.RmsNorm;
+import org.llama4j.kernel.RotaryEmbedding;
+import org.llama4j.kernel.VectorMath;
+import org.llama4j.model.Llama4Weights.Block;
+import org.llama4j.model.Llama4Weights.MixtureOfExperts;
+import org.llama4j.model.Llama4Weights.SwiGlu;
+
+/**
+ * The Llama 4 text model: the forward pass over a batch of consecutive tokens, reading and extending a
+ * {@link KvCache}. Prefill passes the whole prompt as one batch (every weight row is decoded once per batch),
+ * decode passes one token; both run exactly this code.
+ *
+ * <pre>
+ *   x = embed(tokens)
+ *   for each block:  h = x + attention(rmsnorm(x))      RoPE layers: chunked causal attention, RoPE, QK-norm
+ *                                                        NoPE layers: global causal attention, query temperature
+ *                    x = h + feedForward(rmsnorm(h))     MoE layers: shared expert + top-k routed experts
+ *   logits = outputHead(rmsnorm(x))
+ * </pre>
+ *
+ * All the arithmetic lives in {@code org.llama4j.kernel}; this file only says what Llama 4 does with it.
+ */
+public final class Llama4Model implements AutoCloseable {
+    private final Llama4Config config;
+    private final Llama4Weights weights;
+    private final RotaryEmbedding rope;
+    private final AutoCloseable resources;
+
+    public Llama4Model(Llama4Config config, Llama4Weights weights, AutoCloseable resources) {
+        this.config = config;
+        this.weights = weights;
+        this.rope = RotaryEmbedding.of(config.ropeTheta(), config.headDim(), config.ropeScaling());
+        this.resources = resources;
+        if (weights.blocks().size() != config.layerCount()) {
+            throw new IllegalArgumentException("config has " + config.layerCount() + " layers, weights "
+                    + weights.blocks().size());
+        }
+    }
+
+    public Llama4Model(Llama4Config config, Llama4Weights weights) {
+        this(config, weights, () -> { });
+    }
+
+    /** Loads an HF model folder (config.json + safetensors) or a GGUF file. */
+    public static Llama4Model load(java.nio.file.Path path) {
+        return Llama4Loader.load(path);
+    }
+
+    /** Reads only the config of an HF model folder or GGUF file. */
+    public static Llama4Config readConfig(java.nio.file.Path path) {
+        return Llama4Loader.config(path);
+    }
+
+    public Llama4Config config() {
+        return config;
+    }
+
+    public Llama4Weights weights() {
+        return weights;
+    }
+
+    /** A fresh conversation state over this model, with the full context length. */
+    public InferenceSession newSession() {
+        return new InferenceSession(this, new KvCache(config));
+    }
+
+    /**
+     * Runs {@code tokens}, which occupy positions {@code startPos, startPos+1, ...}, through the model, appending
+     * their keys and values to {@code cache} (which must hold exactly the positions before {@code startPos}).
+     *
+     * @param logitsFor which absolute positions need logits (the output head is the largest matrix for small
+     *                  models, so it only runs where asked)
+     * @return logits per token of the batch, {@code null} where not requested
+     */
+    public float[][] forward(int[] tokens, int startPos, KvCache cache, IntPredicate logitsFor, ForwardListener listener) {
+        return forward(tokens, startPos, cache, logitsFor, listener, null);
+    }
+
+    /**
+     * Like {@link #forward(int[], int, KvCache, IntPredicate, ForwardListener)}, with early fusion: where
+     * {@code inputEmbeddings} returns a row for an absolute position (e.g. a projected image patch for a
+     * {@code <|patch|>} token, see {@code org.llama4j.vision.MultimodalPrompt#visionEmbeddingAt}), that row is
+     * the position's input instead of its token embedding; null means the token embedding.
+     */
+    public float[][] forward(int[] tokens, int startPos, KvCache cache, IntPredicate logitsFor, ForwardListener listener,
+                             java.util.function.IntFunction<float[]> inputEmbeddings) {
+        int n = tokens.length;
+        int dim = config.hiddenSize();
+        float[] x = new float[n * dim];
+        for (int t = 0; t < n; t++) {
+            if (tokens[t] < 0 || tokens[t] >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[t] + " outside the vocabulary of "
+                        + config.vocabSize());
+            }
+            float[] fused = inputEmbeddings == null ? null : inputEmbeddings.apply(startPos + t);
+            if (fused == null) {
+                weights.tokenEmbeddings().dequantizeRow(tokens[t], x, t * dim);
+            } else if (fused.length != dim) {
+                throw new IllegalArgumentException("input embedding for position " + (startPos + t) + " has "
+                        + fused.length + " values, the model's hidden size is " + dim);
+            } else {
+                System.arraycopy(fused, 0, x, t * dim, dim);
+            }
+            listener.embedding(startPos + t, x, t * dim, dim);
+        }
+
+        float[] normed = new float[n * dim];
+        float[] delta = new float[n * dim];
+        for (int layer = 0; layer < config.layerCount(); layer++) {
+            Block block = weights.blocks().get(layer);
+            rmsNormAll(x, block.attentionNorm(), normed, n);
+            attention(layer, block, normed, n, startPos, cache.layer(layer), delta);
+            VectorMath.add(delta, 0, x, 0, n * dim);
+
+            rmsNormAll(x, block.ffnNorm(), normed, n);
+            switch (block.feedForward()) {
+                case SwiGlu dense -> swiGlu(dense, normed, n, delta);
+                case MixtureOfExperts moe -> mixtureOfExperts(layer, moe, normed, n, startPos, delta, listener);
+            }
+            VectorMath.add(delta, 0, x, 0, n * dim);
+            for (int t = 0; t < n; t++) {
+                listener.blockOutput(layer, startPos + t, x, t * dim, dim);
+            }
+        }
+
+        rmsNormAll(x, weights.finalNorm(), normed, n);
+        float[][] logits = new float[n][];
+        for (int t = 0; t < n; t++) {
+            listener.finalNorm(startPos + t, normed, t * dim, dim);
+            if (logitsFor.test(startPos + t)) {
+                logits[t] = new float[config.vocabSize()];
+                weights.outputHead().apply(normed, t * dim, logits[t], 0);
+            }
+        }
+        return logits;
+    }
+
+    /**
+     * Grouped-query self-attention for the batch. Each token first stores its key and value, then attends to
+     * what its layer's cache shows it: the current chunk on RoPE layers, everything so far on NoPE layers.
+     */
+    private void attention(int layer, Block block, float[] normed, int n, int startPos, KvCache.Layer cache,
+                           float[] out) {
+        int headDim = config.headDim();
+        int qWidth = config.headCount() * headDim;
+        int kvWidth = config.kvHeadCount() * headDim;
+        float[] q = new float[n * qWidth];
+        float[] k = new float[n * kvWidth];
+        float[] v = new float[n * kvWidth];
+        block.query().applyBatch(normed, q, n);
+        block.key().applyBatch(normed, k, n);
+        block.value().applyBatch(normed, v, n);
+
+        boolean usesRope = config.usesRope(layer);
+        float softmaxScale = (float) (1.0 / Math.sqrt(headDim));
+        float[] cos = new float[headDim / 2];
+        float[] sin = new float[headDim / 2];
+        float[] scores = new float[cache.window()];
+        float[] mixed = new float[n * qWidth];
+        for (int t = 0; t < n; t++) {
+            int pos = startPos + t;
+            if (usesRope) {
+                rope.rotation(pos, cos, sin);
+                rope.rotate(q, t * qWidth, config.headCount(), cos, sin);
+                rope.rotate(k, t * kvWidth, config.kvHeadCount(), cos, sin);
+                if (config.useQkNorm()) {
+                    RmsNorm.applyPerHead(q, t * qWidth, config.headCount(), headDim, config.rmsNormEps());
+                    RmsNorm.applyPerHead(k, t * kvWidth, config.kvHeadCount(), headDim, config.rmsNormEps());
+                }
+            } else if (config.attnTemperatureTuning()) {
+                VectorMath.scale(q, t * qWidth, qWidth, attentionTemperature(pos));
+            }
+            cache.store(pos, k, t * kvWidth, v, t * kvWidth);
+            int visible = cache.visibleCount(pos);
+            for (int h = 0; h < config.headCount(); h++) {
+                int kvHead = h / config.queriesPerKvHead();
+                Attention.attend(q, t * qWidth + h * headDim, headDim, cache.keys(kvHead), cache.values(kvHead),
+                        cache.stride(), visible, softmaxScale, scores, mixed, t * qWidth + h * headDim);
+            }
+        }
+        block.output().applyBatch(mixed, out, n);
+    }
+
+    /**
+     * NoPE layers see the whole context; to keep attention sharp far from the start, their queries are scaled by
+     * {@code 1 + attnScale·ln(floor((pos+1)/floorScale) + 1)} (exactly 1 before position floorScale-1).
+     */
+    float attentionTemperature(int pos) {
+        double steps = Math.floor((pos + 1.0f) / config.floorScale());
+        return (float) (Math.log(steps + 1.0) * config.attnScale() + 1.0);
+    }
+
+    /** Dense SwiGLU feed-forward for a batch. */
+    private static void swiGlu(SwiGlu ffn, float[] in, int n, float[] out) {
+        int width = ffn.width();
+        float[] gateUp = new float[n * 2 * width];
+        float[] hidden = new float[n * width];
+        ffn.gateUp().applyBatch(in, gateUp, n);
+        for (int t = 0; t < n; t++) {
+            Activations.swiGlu(gateUp, t * 2 * width, width, hidden, t * width);
+        }
+        ffn.down().applyBatch(hidden, out, n);
+    }
+
+    /**
+     * Shared expert plus routed experts. The router's sigmoid gate multiplies the expert's <em>input</em> (Meta's
+     * formulation; SwiGLU is not linear, so scaling the output would differ). Tokens are grouped by expert so each
+     * expert's weights are read once per batch.
+     */
+    private void mixtureOfExperts(int layer, MixtureOfExperts moe, float[] in, int n, int startPos, float[] out,
+                                  ForwardListener listener) {
+        int dim = config.hiddenSize();
+        int expertCount = moe.experts().size();
+        swiGlu(moe.sharedExpert(), in, n, out);
+
+        float[] scores = new float[n * expertCount];
+        moe.router().applyBatch(in, scores, n);
+        List<List<Integer>> tokensOf = new ArrayList<>();
+        List<List<Float>> gatesOf = new ArrayList<>();
+        for (int e = 0; e < expertCount; e++) {
+            tokensOf.add(new ArrayList<>());
+            gatesOf.add(new ArrayList<>());
+        }
+        int[] chosen = new int[moe.expertsPerToken()];
+        float[] gates = new float[moe.expertsPerToken()];
+        for (int t = 0; t < n; t++) {
+            ExpertRouter.route(scores, t * expertCount, expertCount, chosen, gates);
+            listener.routing(layer, startPos + t, chosen.clone(), gates.clone());
+            for (int j = 0; j < chosen.length; j++) {
+                tokensOf.get(chosen[j]).add(t);
+                gatesOf.get(chosen[j]).add(gates[j]);
+            }
+        }
+
+        for (int e = 0; e < expertCount; e++) {
+            List<Integer> tokens = tokensOf.get(e);
+            int m = tokens.size();
+            if (m == 0) {
+                continue;
+            }
+            float[] gatedIn = new float[m * dim];
+            for (int i = 0; i < m; i++) {
+                System.arraycopy(in, tokens.get(i) * dim, gatedIn, i * dim, dim);
+                VectorMath.scale(gatedIn, i * dim, dim, gatesOf.get(e).get(i));
+            }
+            float[] expertOut = new float[m * dim];
+            swiGlu(moe.experts().get(e), gatedIn, m, expertOut);
+            for (int i = 0; i < m; i++) {
+                VectorMath.add(expertOut, i * dim, out, tokens.get(i) * dim, dim);
+            }
+        }
+    }
+
+    private void rmsNormAll(float[] x, float[] weight, float[] out, int n) {
+        int dim = config.hiddenSize();
+        for (int t = 0; t < n; t++) {
+            RmsNorm.apply(x, t * dim, weight, config.rmsNormEps(), out, t * dim, dim);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            resources.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing model files failed", e);
+        }
+    }
+}

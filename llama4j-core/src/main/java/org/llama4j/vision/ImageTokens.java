@@ -1,0 +1,78 @@
+package org.llama4j.vision;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Arrays;
+import java.util.function.ToIntFunction;
+
+/**
+ * The special tokens that lay an image out in a Llama 4 prompt, and the layout itself (Meta
+ * {@code ChatFormat._encode_image}, identical to HF {@code Llama4Processor._prompt_split_image}).
+ */
+public record ImageTokens(int imageStart, int imageEnd, int image, int patch, int tileXSeparator, int tileYSeparator) {
+    /** The ids of Llama 4's tokenizer. */
+    public static final ImageTokens LLAMA4 = new ImageTokens(200080, 200081, 200090, 200092, 200084, 200085);
+
+    public static final String IMAGE_START = "<|image_start|>";
+    public static final String IMAGE_END = "<|image_end|>";
+    public static final String IMAGE = "<|image|>";
+    public static final String PATCH = "<|patch|>";
+    public static final String TILE_X_SEPARATOR = "<|tile_x_separator|>";
+    public static final String TILE_Y_SEPARATOR = "<|tile_y_separator|>";
+
+    /** Looks the six tokens up by name, e.g. with a tokenizer's special-token table (throws for unknown names). */
+    public static ImageTokens byName(ToIntFunction<String> idOf) {
+        return new ImageTokens(idOf.applyAsInt(IMAGE_START), idOf.applyAsInt(IMAGE_END), idOf.applyAsInt(IMAGE),
+                idOf.applyAsInt(PATCH), idOf.applyAsInt(TILE_X_SEPARATOR), idOf.applyAsInt(TILE_Y_SEPARATOR));
+    }
+
+    /**
+     * Llama 4's ids, with {@code boi_token_index}, {@code eoi_token_index} and {@code image_token_index} (the
+     * {@code <|patch|>} id) taken from a multimodal {@code config.json} where present.
+     */
+    public static ImageTokens fromConfig(JsonNode config) {
+        return new ImageTokens(config.path("boi_token_index").asInt(LLAMA4.imageStart),
+                config.path("eoi_token_index").asInt(LLAMA4.imageEnd), LLAMA4.image,
+                config.path("image_token_index").asInt(LLAMA4.patch), LLAMA4.tileXSeparator, LLAMA4.tileYSeparator);
+    }
+
+    /** The layout of an image cut as {@code plan} says, each tile worth {@code tokensPerTile} patch tokens. */
+    public int[] layout(TilePlan plan, int tokensPerTile) {
+        return layout(plan.rows(), plan.cols(), tokensPerTile);
+    }
+
+    /**
+     * One tile: {@code <|image_start|> <|image|> <|patch|>×n <|image_end|>}. A grid of rows x cols: per row, the
+     * columns' {@code <|patch|>×n} separated by {@code <|tile_x_separator|>}, then {@code <|tile_y_separator|>}
+     * after every row including the last; then the global tile as {@code <|image|> <|patch|>×n}; then
+     * {@code <|image_end|>}.
+     */
+    public int[] layout(int rows, int cols, int tokensPerTile) {
+        if (rows <= 0 || cols <= 0 || tokensPerTile <= 0) {
+            throw new IllegalArgumentException("tile grid " + rows + "x" + cols + " with " + tokensPerTile
+                    + " tokens per tile: all must be positive");
+        }
+        boolean grid = rows * cols > 1;
+        int n = 2 + 1 + tokensPerTile + (grid ? rows * cols * tokensPerTile + rows * (cols - 1) + rows : 0);
+        int[] out = new int[n];
+        int i = 0;
+        out[i++] = imageStart;
+        if (grid) {
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    Arrays.fill(out, i, i + tokensPerTile, patch);
+                    i += tokensPerTile;
+                    if (c < cols - 1) {
+                        out[i++] = tileXSeparator;
+                    }
+                }
+                out[i++] = tileYSeparator;
+            }
+        }
+        out[i++] = image;
+        Arrays.fill(out, i, i + tokensPerTile, patch);
+        i += tokensPerTile;
+        out[i++] = imageEnd;
+        assert i == n;
+        return out;
+    }
+}
