@@ -68,7 +68,7 @@ class KernelsTest {
 
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_1", "Q5_0", "Q2_K", "Q3_K", "Q5_K", "IQ4_NL", "BF16"})
-    void q8MatmulIsTheQ8RowKernelForEveryRowAndVector(GgmlType type) {
+    void q8MatmulIsTheQ8RowKernelForEveryRowAndVectorOrExactForFloats(GgmlType type) {
         Random rnd = new Random(100 + type.ordinal());
         BlockTensor w = BlockTensor.quantize("w", type, gaussian(rnd, COLS * ROWS), COLS, ROWS);
         int batch = 2;
@@ -78,8 +78,13 @@ class KernelsTest {
         Q8Activations x8 = Q8Activations.quantize(xs, 0, COLS, batch);
         float[] expected = new float[ROWS * batch];
         Q8Activations.Scratch scratch = new Q8Activations.Scratch(COLS);
-        for (int r = 0; r < ROWS; r++) {
-            x8.dotRow(w, r, scratch, expected, r, ROWS);
+        if (type == GgmlType.BF16) {
+            // float weights have no integer codes: Q8_ACTIVATIONS is the exact product for them
+            Kernels.matmul(RUNNER, w, xs, batch, expected, KernelMode.EXACT);
+        } else {
+            for (int r = 0; r < ROWS; r++) {
+                x8.dotRow(w, r, scratch, expected, r, ROWS);
+            }
         }
         for (int i = 0; i < out.length; i++) {
             assertEquals(expected[i], out[i], type + " output " + i);
@@ -113,9 +118,54 @@ class KernelsTest {
                 magnitude[j] += Math.abs((double) x[i] * row[j]);
             }
         }
-        Kernels.addInputMajor(RUNNER, w, x, out);
+        Kernels.addInputMajor(RUNNER, w, 0, inputs, x, 0, 1, out, 0);
         for (int j = 0; j < width; j++) {
             assertTrue(Math.abs(out[j] - expected[j]) <= 1e-5 * magnitude[j], type + " column " + j);
+        }
+    }
+
+    @Test
+    void rowRangesOffsetsAndBatchesOfBothLayouts() {
+        Random rnd = new Random(7);
+        int inputs = 64;
+        int width = 1024;
+        BlockTensor stacked = BlockTensor.quantize("experts", GgmlType.Q8_0, gaussian(rnd, 3 * inputs * width), width,
+                3 * inputs);
+        int batch = 3;
+        float[] x = gaussian(rnd, 5 + batch * inputs);
+        for (int i = 0; i < inputs; i++) {
+            x[5 + inputs + i] = 0f; // the second vector is not routed here
+        }
+        float[] out = new float[2 + batch * width];
+        Kernels.addInputMajor(RUNNER, stacked, inputs, inputs, x, 5, batch, out, 2);
+        float[] row = new float[width];
+        for (int b = 0; b < batch; b++) {
+            double[] expected = new double[width];
+            double[] magnitude = new double[width];
+            for (int i = 0; i < inputs; i++) {
+                stacked.dequantizeRow(inputs + i, row, 0);
+                for (int j = 0; j < width; j++) {
+                    expected[j] += (double) x[5 + b * inputs + i] * row[j];
+                    magnitude[j] += Math.abs((double) x[5 + b * inputs + i] * row[j]);
+                }
+            }
+            for (int j = 0; j < width; j++) {
+                assertTrue(Math.abs(out[2 + b * width + j] - expected[j]) <= 1e-5 * magnitude[j] + 1e-30,
+                        "vector " + b + " column " + j);
+            }
+        }
+        assertEquals(0f, out[0]);
+        assertEquals(0f, out[1]);
+
+        // output-major over a row range of a stacked tensor, with offsets
+        float[] xs = gaussian(rnd, 3 + 2 * width);
+        float[] y = new float[1 + 2 * 40];
+        Kernels.matmul(RUNNER, stacked, 100, 40, xs, 3, 2, y, 1, KernelMode.EXACT);
+        for (int b = 0; b < 2; b++) {
+            for (int r = 0; r < 40; r++) {
+                assertEquals(stacked.dotRow(100 + r, xs, 3 + b * width), y[1 + b * 40 + r],
+                        1e-5f * (1 + Math.abs(y[1 + b * 40 + r])) * 40, "row " + r);
+            }
         }
     }
 
@@ -127,6 +177,8 @@ class KernelsTest {
         assertThrows(IllegalArgumentException.class,
                 () -> Kernels.matvec(w, new float[COLS], new float[3], KernelMode.EXACT));
         assertThrows(IllegalArgumentException.class,
-                () -> Kernels.addInputMajor(RUNNER, w, new float[3], new float[COLS]));
+                () -> Kernels.addInputMajor(RUNNER, w, 0, 4, new float[3], 0, 1, new float[COLS], 0));
+        assertThrows(IllegalArgumentException.class,
+                () -> Kernels.matmul(RUNNER, w, 2, 3, new float[COLS], 0, 1, new float[3], 0, KernelMode.EXACT));
     }
 }

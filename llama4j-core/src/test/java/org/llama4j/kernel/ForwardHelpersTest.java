@@ -6,8 +6,11 @@ import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Each helper against the scalar loop it replaces (lengths with and without vector tails). */
-class VectorOpsTest {
+/**
+ * The vectorized helpers of the forward pass ({@link VectorMath}, {@link RmsNorm}, {@link Activations},
+ * {@link RotaryEmbedding}) against the scalar loops they replace, with lengths with and without vector tails.
+ */
+class ForwardHelpersTest {
 
     private static float[] gaussian(Random rnd, int n) {
         float[] v = new float[n];
@@ -33,17 +36,17 @@ class VectorOpsTest {
             expected += (double) a[3 + i] * b[5 + i];
             magnitude += Math.abs((double) a[3 + i] * b[5 + i]);
         }
-        assertClose(expected, VectorOps.dot(a, 3, b, 5, n), 1e-6 * magnitude + 1e-30, "dot");
+        assertClose(expected, VectorMath.dot(a, 3, b, 5, n), 1e-6 * magnitude + 1e-30, "dot");
 
         float[] y = b.clone();
-        VectorOps.axpy(0.75f, a, 3, y, 5, n);
+        VectorMath.axpy(0.75f, a, 3, y, 5, n);
         for (int i = 0; i < b.length; i++) {
             double e = i >= 5 && i < 5 + n ? b[i] + 0.75 * a[i - 2] : b[i];
             assertClose(e, y[i], 1e-6 * (Math.abs(b[i]) + Math.abs(a[Math.max(0, i - 2) % a.length])), "axpy " + i);
         }
 
         float[] s = a.clone();
-        VectorOps.scale(s, 3, n, -2.5f);
+        VectorMath.scale(s, 3, n, -2.5f);
         for (int i = 0; i < a.length; i++) {
             assertEquals(i >= 3 && i < 3 + n ? a[i] * -2.5f : a[i], s[i], "scale " + i);
         }
@@ -61,9 +64,9 @@ class VectorOpsTest {
         }
         double inv = 1 / Math.sqrt(ss / n + 1e-5);
         float[] out = new float[n];
-        VectorOps.rmsNorm(out, 0, x, 0, w, 0, n, 1e-5f);
+        RmsNorm.apply(x, 0, w, 1e-5f, out, 0, n);
         float[] plain = x.clone();
-        VectorOps.rmsNorm(plain, 0, plain, 0, null, 0, n, 1e-5f);
+        RmsNorm.apply(plain, 0, null, 1e-5f, plain, 0, n);
         for (int i = 0; i < n; i++) {
             assertClose(x[i] * inv * w[i], out[i], 1e-5 * Math.abs(x[i] * inv * w[i]) + 1e-7, "weighted " + i);
             assertClose(x[i] * inv, plain[i], 1e-5 * Math.abs(x[i] * inv) + 1e-7, "weightless " + i);
@@ -92,7 +95,7 @@ class VectorOpsTest {
             sum += e[i];
         }
         float[] y = x.clone();
-        VectorOps.softmax(y, 2, n);
+        VectorMath.softmaxInPlace(y, 2, n);
         assertEquals(x[0], y[0]);
         assertEquals(x[1], y[1]);
         for (int i = 0; i < n; i++) {
@@ -112,33 +115,36 @@ class VectorOpsTest {
         for (int i = 0; i < n; i++) {
             g[i] *= 8; // reach both tails of the sigmoid
         }
-        float[] out = new float[n];
-        VectorOps.swiglu(out, 0, g, 0, u, 0, n);
+        float[] gateUp = new float[1 + 2 * n];
+        System.arraycopy(g, 0, gateUp, 1, n);
+        System.arraycopy(u, 0, gateUp, 1 + n, n);
+        float[] out = new float[n + 2];
+        Activations.swiGlu(gateUp, 1, n, out, 2);
         for (int i = 0; i < n; i++) {
             double expected = g[i] / (1 + Math.exp(-g[i])) * u[i];
-            assertClose(expected, out[i], 1e-6 * Math.abs(expected) + 1e-7, "swiglu " + i);
+            assertClose(expected, out[2 + i], 1e-6 * Math.abs(expected) + 1e-7, "swiglu " + i);
         }
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {2, 6, 16, 64, 128})
-    void ropeRotatesAdjacentPairs(int headDim) {
+    @ValueSource(ints = {2, 6, 16, 40, 64, 128})
+    void ropeRotatesAdjacentPairsBitForBit(int headDim) {
         Random rnd = new Random(headDim);
-        float[] x = gaussian(rnd, headDim + 4);
+        int heads = 3;
+        RotaryEmbedding rope = RotaryEmbedding.of(500000f, headDim, null);
         float[] cos = new float[headDim / 2];
         float[] sin = new float[headDim / 2];
-        for (int p = 0; p < headDim / 2; p++) {
-            double angle = 7 * Math.pow(500000, -2.0 * p / headDim);
-            cos[p] = (float) Math.cos(angle);
-            sin[p] = (float) Math.sin(angle);
-        }
+        rope.rotation(77, cos, sin);
+        float[] x = gaussian(rnd, heads * headDim + 4);
         float[] y = x.clone();
-        VectorOps.rope(y, 4, headDim, VectorOps.duplicatePairs(cos), VectorOps.duplicatePairs(sin), 0);
-        for (int p = 0; p < headDim / 2; p++) {
-            double x0 = x[4 + 2 * p];
-            double x1 = x[4 + 2 * p + 1];
-            assertClose(x0 * cos[p] - x1 * sin[p], y[4 + 2 * p], 1e-6 * (Math.abs(x0) + Math.abs(x1)), "re " + p);
-            assertClose(x0 * sin[p] + x1 * cos[p], y[4 + 2 * p + 1], 1e-6 * (Math.abs(x0) + Math.abs(x1)), "im " + p);
+        rope.rotate(y, 4, heads, cos, sin);
+        for (int h = 0; h < heads; h++) {
+            for (int p = 0; p < headDim / 2; p++) {
+                int i = 4 + h * headDim + 2 * p;
+                // x·c + (-im, re)·s is the scalar formula's operations exactly (negation and a+b=b+a are exact)
+                assertEquals(x[i] * cos[p] - x[i + 1] * sin[p], y[i], "re " + h + "/" + p);
+                assertEquals(x[i] * sin[p] + x[i + 1] * cos[p], y[i + 1], "im " + h + "/" + p);
+            }
         }
         for (int i = 0; i < 4; i++) {
             assertEquals(x[i], y[i]);
