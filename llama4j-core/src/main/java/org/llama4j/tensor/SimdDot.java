@@ -17,11 +17,17 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link BlockCodec#referenceDot} of the format, or the integer reference of {@link Q8Activations}.
  */
 final class SimdDot {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /**
+     * Float lanes of the exact kernels: the preferred width, but at least 256 bits, because their byte-to-float
+     * widening loads {@code F.length()} bytes and Java has no vectors of fewer than 64 bits (on 128-bit machines
+     * the 256-bit species is correct, if slower).
+     */
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256
+            ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_256;
     /** As many bytes / shorts / ints as {@link #F} has float lanes, for widening conversions into float lanes. */
-    private static final VectorSpecies<Byte> BYTES_PER_F = ByteVector.SPECIES_PREFERRED.withShape(shape(F, 4));
-    private static final VectorSpecies<Short> SHORTS_PER_F = ShortVector.SPECIES_PREFERRED.withShape(shape(F, 2));
-    private static final VectorSpecies<Integer> INTS_PER_F = IntVector.SPECIES_PREFERRED.withShape(F.vectorShape());
+    private static final VectorSpecies<Byte> BYTES_PER_F = ByteVector.SPECIES_64.withShape(shape(F, 4));
+    private static final VectorSpecies<Short> SHORTS_PER_F = ShortVector.SPECIES_64.withShape(shape(F, 2));
+    private static final VectorSpecies<Integer> INTS_PER_F = IntVector.SPECIES_64.withShape(F.vectorShape());
     /**
      * Integer dot products widen bytes to 16-bit lanes: at most 256 bits of shorts (16 lanes), so that one step
      * covers exactly one 16-value group even where wider vectors exist.
