@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * Matrix-vector products per weight type: the scalar reference ({@link BlockCodec#referenceDot} row by row), the
  * vectorized exact path and the 8-bit activation path, all on one thread so that their ratio is the kernel's
  * speed-up; plus the exact path on the shared multi-threaded runner. Weight GB/s = {@code weightBytes} (printed
- * at setup) / time per op.
+ * at setup) / time per op. On a shared machine prefer {@link KernelRatios} (thread CPU time) for the ratios.
  *
  * <p>Run: {@code java --add-modules=jdk.incubator.vector -cp 'llama4j-bench/target/llama4j-bench.jar:llama4j-bench/target/lib/*'
  * org.openjdk.jmh.Main KernelBenchmark -p type=Q4_0,Q4_K}.
