@@ -11,8 +11,17 @@ import picocli.CommandLine.Command;
         description = "Meta's Llama 4 models on the JVM: inspect, generate, chat, serve, bench.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            RenderCommand.class,
             TokenizeCommand.class,
             DetokenizeCommand.class,
+            InspectCommand.class,
+            GenerateCommand.class,
+            ChatCommand.class,
+            LogitsCommand.class,
+            CreateModelCommand.class,
+            PromptGuardCommand.class,
+            GuardCommand.class,
+            ServeCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -2,8 +2,6 @@ package org.llama4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -11,24 +9,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.llama4j.testing.Fixtures;
 import org.llama4j.testing.TinyTokenizerFiles;
-import picocli.CommandLine;
 
 class TokenizeCommandTest {
     @TempDir
     Path tmp;
 
-    record Result(int exitCode, String out, String err) {
-    }
 
-    static Result run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Result(code, out.toString(), err.toString());
-    }
 
     @Test
     void tokenizeAndDetokenizeWithATinyHuggingFaceFolder() throws Exception {
@@ -36,12 +22,12 @@ class TokenizeCommandTest {
         int hello = 256 + TinyTokenizerFiles.MERGED.indexOf("hello");
         int world = 256 + TinyTokenizerFiles.MERGED.indexOf(" world");
         int eot = 256 + TinyTokenizerFiles.MERGED.size() + TinyTokenizerFiles.SPECIALS.indexOf("<|eot|>");
-        Result r = run("tokenize", "--model", tmp.toString(), "hello world<|eot|>");
-        assertThat(r.exitCode()).as(r.err()).isZero();
+        CliRun r = CliRun.run("tokenize", "--model", tmp.toString(), "hello world<|eot|>");
+        assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out().strip()).startsWith("[" + hello + "," + world + ",").doesNotContain(String.valueOf(eot));
-        r = run("tokenize", "--model", tmp.resolve("tokenizer.json").toString(), "--special", "hello world<|eot|>");
+        r = CliRun.run("tokenize", "--model", tmp.resolve("tokenizer.json").toString(), "--special", "hello world<|eot|>");
         assertThat(r.out().strip()).isEqualTo("[" + hello + "," + world + "," + eot + "]");
-        r = run("detokenize", "--model", tmp.toString(), hello + "," + world + "," + eot);
+        r = CliRun.run("detokenize", "--model", tmp.toString(), hello + "," + world + "," + eot);
         assertThat(r.out()).isEqualTo("hello world<|eot|>" + System.lineSeparator());
     }
 
@@ -51,8 +37,8 @@ class TokenizeCommandTest {
         Path in = tmp.resolve("in.jsonl");
         Files.write(in, List.of("{\"text\": \"<|eot|>\", \"allowed_special\": \"all\"}",
                 "{\"text\": \"hello\", \"allowed_special\": \"none\"}", "{\"text\": \"\", \"allowed_special\": \"none\"}"));
-        Result r = run("tokenize", "--model", tmp.toString(), "--jsonl", in.toString());
-        assertThat(r.exitCode()).as(r.err()).isZero();
+        CliRun r = CliRun.run("tokenize", "--model", tmp.toString(), "--jsonl", in.toString());
+        assertThat(r.code()).as(r.err()).isZero();
         int eot = 256 + TinyTokenizerFiles.MERGED.size() + 8;
         assertThat(r.out().lines().toList()).containsExactly("{\"ids\":[" + eot + "]}",
                 "{\"ids\":[" + (256 + TinyTokenizerFiles.MERGED.indexOf("hello")) + "]}", "{\"ids\":[]}");
@@ -63,26 +49,26 @@ class TokenizeCommandTest {
         TinyTokenizerFiles.writeTokenizerJson(tmp);
         Path in = tmp.resolve("bad.jsonl");
         Files.write(in, List.of("{\"text\": \"a\", \"allowed_special\": \"some\"}"));
-        Result r = run("tokenize", "--model", tmp.toString(), "--jsonl", in.toString());
-        assertThat(r.exitCode()).isNotZero();
+        CliRun r = CliRun.run("tokenize", "--model", tmp.toString(), "--jsonl", in.toString());
+        assertThat(r.code()).isNotZero();
         assertThat(r.err()).contains("line 1").contains("allowed_special");
-        r = run("detokenize", "--model", tmp.toString(), "1,x");
+        r = CliRun.run("detokenize", "--model", tmp.toString(), "1,x");
         assertThat(r.err()).contains("'x'");
-        r = run("detokenize", "--model", tmp.toString(), "99999");
+        r = CliRun.run("detokenize", "--model", tmp.toString(), "99999");
         assertThat(r.err()).contains("outside the vocabulary");
-        r = run("tokenize", "--model", tmp.resolve("missing").toString(), "a");
-        assertThat(r.exitCode()).isNotZero();
+        r = CliRun.run("tokenize", "--model", tmp.resolve("missing").toString(), "a");
+        assertThat(r.code()).isNotZero();
         assertThat(r.err()).contains("missing");
-        assertThat(run("tokenize", "--help").out()).contains("--jsonl").contains("--special");
+        assertThat(CliRun.run("tokenize", "--help").out()).contains("--jsonl").contains("--special");
     }
 
     @Test
     void encodeCasesFixtureThroughTheCommandLine() throws Exception {
         Path dir = Fixtures.require("tokenizer");
         Path cases = dir.resolve("encode_cases.jsonl");
-        Result r = run("tokenize", "--model", dir.resolve("llama4/tokenizer.model").toString(), "--jsonl",
+        CliRun r = CliRun.run("tokenize", "--model", dir.resolve("llama4/tokenizer.model").toString(), "--jsonl",
                 cases.toString());
-        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.code()).as(r.err()).isZero();
         List<String> expected = Files.readAllLines(cases).stream().filter(l -> !l.isBlank()).map(l -> {
             String ids = l.substring(l.indexOf("\"ids\":") + 6);
             return "{\"ids\":" + ids.substring(0, ids.indexOf(']') + 1).replace(" ", "") + "}";

@@ -11,7 +11,9 @@ public enum HfArchitecture {
     /** Text-only Llama 4: text settings at the top level. */
     LLAMA4_CAUSAL_LM("Llama4ForCausalLM", false),
     /** Llama 3.x dense models (and Llama Guard 3). */
-    LLAMA_CAUSAL_LM("LlamaForCausalLM", false);
+    LLAMA_CAUSAL_LM("LlamaForCausalLM", false),
+    /** DeBERTa-v2/v3 sequence classifiers: Llama Prompt Guard 2 (22M and 86M). */
+    DEBERTA_V2_SEQUENCE_CLASSIFICATION("DebertaV2ForSequenceClassification", false);
 
     private final String hfName;
     private final boolean nestedTextConfig;

@@ -1,0 +1,90 @@
+package org.llama4j.chat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One conversation message in the OpenAI/Hugging Face shape.
+ *
+ * @param role      system, user, assistant, tool or ipython
+ * @param content   a JSON string, a JSON array of parts ({@code {"type":"text","text":...}},
+ *                  {@code {"type":"image"}}), or for tool results any JSON value; JSON null when absent
+ * @param toolCalls calls made by an assistant message (empty otherwise)
+ */
+public record ChatMessage(String role, JsonNode content, List<ToolCall> toolCalls) {
+    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+
+    public ChatMessage {
+        Objects.requireNonNull(role, "role");
+        content = content == null ? JSON.nullNode() : content;
+        toolCalls = List.copyOf(toolCalls);
+    }
+
+    public static ChatMessage of(String role, String text) {
+        return new ChatMessage(role, TextNode.valueOf(text), List.of());
+    }
+
+    public static ChatMessage system(String text) {
+        return of("system", text);
+    }
+
+    public static ChatMessage user(String text) {
+        return of("user", text);
+    }
+
+    public static ChatMessage assistant(String text) {
+        return of("assistant", text);
+    }
+
+    public static ChatMessage tool(String result) {
+        return of("tool", result);
+    }
+
+    public static ChatMessage assistantToolCalls(String text, List<ToolCall> calls) {
+        return new ChatMessage("assistant", TextNode.valueOf(text), calls);
+    }
+
+    /** The Hugging Face message dictionary a chat template receives. */
+    public ObjectNode toJson() {
+        ObjectNode m = JSON.objectNode();
+        m.put("role", role);
+        m.set("content", content);
+        if (!toolCalls.isEmpty()) {
+            ArrayNode calls = m.putArray("tool_calls");
+            for (ToolCall c : toolCalls) {
+                ObjectNode call = calls.addObject();
+                call.put("type", "function");
+                ObjectNode fn = call.putObject("function");
+                fn.put("name", c.name());
+                fn.set("arguments", c.arguments());
+            }
+        }
+        return m;
+    }
+
+    /** Parses one message dictionary ({@code tool_calls[].function.arguments} may be an object or a JSON string). */
+    public static ChatMessage fromJson(JsonNode m) {
+        if (!m.isObject() || !m.path("role").isTextual()) {
+            throw new IllegalArgumentException("a chat message must be an object with a string \"role\": " + m);
+        }
+        List<ToolCall> calls = new java.util.ArrayList<>();
+        for (JsonNode c : m.path("tool_calls")) {
+            JsonNode fn = c.has("function") ? c.get("function") : c;
+            JsonNode args = fn.path("arguments");
+            if (args.isTextual()) {
+                try {
+                    args = new com.fasterxml.jackson.databind.ObjectMapper().readTree(args.textValue());
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IllegalArgumentException("tool call arguments are not valid JSON: " + args.textValue(), e);
+                }
+            }
+            calls.add(new ToolCall(fn.path("name").asText(), args.isMissingNode() ? JSON.objectNode() : args));
+        }
+        return new ChatMessage(m.get("role").textValue(), m.get("content"), calls);
+    }
+}
