@@ -126,16 +126,36 @@ public final class BatchedMatMul {
             a31 = w3.fma(x1, a31);
             a32 = w3.fma(x2, a32);
         }
-        FloatVector[] acc = {a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32};
-        for (int r = 0; r < ROWS; r++) {
-            for (int j = 0; j < TOKENS; j++) {
-                float s = acc[r * TOKENS + j].reduceLanes(VectorOperators.ADD);
-                for (int kk = k; kk < in; kk++) {
-                    s += w[wo + r * in + kk] * x[xo + j * in + kk];
-                }
-                y[yo + j * out + r] = s + biasAt(bias, biasRow + r);
-            }
+        // reduced one by one: collecting the accumulators in an array would box them
+        y[yo] = finish(a00.reduceLanes(VectorOperators.ADD), w, wo, x, xo, k, in) + biasAt(bias, biasRow);
+        y[yo + out] = finish(a01.reduceLanes(VectorOperators.ADD), w, wo, x, xo + in, k, in) + biasAt(bias, biasRow);
+        y[yo + 2 * out] = finish(a02.reduceLanes(VectorOperators.ADD), w, wo, x, xo + 2 * in, k, in)
+                + biasAt(bias, biasRow);
+        y[yo + 1] = finish(a10.reduceLanes(VectorOperators.ADD), w, wo + in, x, xo, k, in) + biasAt(bias, biasRow + 1);
+        y[yo + out + 1] = finish(a11.reduceLanes(VectorOperators.ADD), w, wo + in, x, xo + in, k, in)
+                + biasAt(bias, biasRow + 1);
+        y[yo + 2 * out + 1] = finish(a12.reduceLanes(VectorOperators.ADD), w, wo + in, x, xo + 2 * in, k, in)
+                + biasAt(bias, biasRow + 1);
+        y[yo + 2] = finish(a20.reduceLanes(VectorOperators.ADD), w, wo + 2 * in, x, xo, k, in)
+                + biasAt(bias, biasRow + 2);
+        y[yo + out + 2] = finish(a21.reduceLanes(VectorOperators.ADD), w, wo + 2 * in, x, xo + in, k, in)
+                + biasAt(bias, biasRow + 2);
+        y[yo + 2 * out + 2] = finish(a22.reduceLanes(VectorOperators.ADD), w, wo + 2 * in, x, xo + 2 * in, k, in)
+                + biasAt(bias, biasRow + 2);
+        y[yo + 3] = finish(a30.reduceLanes(VectorOperators.ADD), w, wo + 3 * in, x, xo, k, in)
+                + biasAt(bias, biasRow + 3);
+        y[yo + out + 3] = finish(a31.reduceLanes(VectorOperators.ADD), w, wo + 3 * in, x, xo + in, k, in)
+                + biasAt(bias, biasRow + 3);
+        y[yo + 2 * out + 3] = finish(a32.reduceLanes(VectorOperators.ADD), w, wo + 3 * in, x, xo + 2 * in, k, in)
+                + biasAt(bias, biasRow + 3);
+    }
+
+    /** {@code sum} plus the scalar tail {@code k .. in} of one row-by-token product. */
+    private static float finish(float sum, float[] w, int wo, float[] x, int xo, int k, int in) {
+        for (; k < in; k++) {
+            sum += w[wo + k] * x[xo + k];
         }
+        return sum;
     }
 
     private static float dot(float[] a, int ao, float[] b, int bo, int n) {

@@ -59,31 +59,12 @@ public final class MmprojWriter {
                 .map(json -> PreprocessorConfig.read(json, g.tileSize()))
                 .orElse(PreprocessorConfig.defaults(g.tileSize()));
 
-        GgufWriter w = new GgufWriter();
-        w.putString(Mmproj.ARCHITECTURE, Mmproj.CLIP);
-        w.putString(Mmproj.TYPE, "mmproj");
-        w.putString(Mmproj.NAME, folder.dir().getFileName().toString());
-        w.putUInt32(Mmproj.FILE_TYPE, fileType);
-        w.putBool(Mmproj.HAS_VISION_ENCODER, true);
-        w.putUInt32(Mmproj.PROJECTION_DIM, g.textHidden());
-        w.putUInt32(Mmproj.IMAGE_SIZE, g.tileSize());
-        w.putUInt32(Mmproj.PATCH_SIZE, g.patchSize());
-        w.putUInt32(Mmproj.EMBEDDING_LENGTH, g.dim());
-        w.putUInt32(Mmproj.FEED_FORWARD_LENGTH, g.mlpDim());
-        w.putUInt32(Mmproj.BLOCK_COUNT, g.layers());
-        w.putUInt32(Mmproj.HEAD_COUNT, g.heads());
-        w.putFloat32Array(Mmproj.IMAGE_MEAN, pre.mean());
-        w.putFloat32Array(Mmproj.IMAGE_STD, pre.std());
-        w.putString(Mmproj.PROJECTOR_TYPE, Mmproj.LLAMA4);
-        w.putFloat32(Mmproj.LAYER_NORM_EPSILON, g.eps());
-        w.putUInt32(Mmproj.SCALE_FACTOR, g.shuffle());
-        w.putBool(Mmproj.USE_GELU, true);
         if (Math.abs(g.ropeTheta() - Mmproj.ROPE_THETA) > 1e-6 * Mmproj.ROPE_THETA) {
             // clip.cpp has no key for it: a file with another base would silently compute something else there
             throw new ModelFormatException(folder.dir() + ": vision rope_theta " + g.ropeTheta()
                     + " cannot be stored in an mmproj file (llama.cpp fixes it at " + Mmproj.ROPE_THETA + ")");
         }
-
+        GgufWriter w = metadata(g, folder.dir().getFileName().toString(), fileType, pre.mean(), pre.std());
         for (Planned p : plan(folder, g, weightType)) {
             Tensor t = folder.tensor(p.hfName());
             long[] shape = t.shape().clone();
@@ -98,6 +79,95 @@ public final class MmprojWriter {
             });
         }
         w.write(out);
+    }
+
+    /** The metadata llama.cpp's converter writes, in its order. */
+    private static GgufWriter metadata(VisionEncoder.Geometry g, String name, int fileType, float[] mean, float[] std) {
+        GgufWriter w = new GgufWriter();
+        w.putString(Mmproj.ARCHITECTURE, Mmproj.CLIP);
+        w.putString(Mmproj.TYPE, "mmproj");
+        w.putString(Mmproj.NAME, name);
+        w.putUInt32(Mmproj.FILE_TYPE, fileType);
+        w.putBool(Mmproj.HAS_VISION_ENCODER, true);
+        w.putUInt32(Mmproj.PROJECTION_DIM, g.textHidden());
+        w.putUInt32(Mmproj.IMAGE_SIZE, g.tileSize());
+        w.putUInt32(Mmproj.PATCH_SIZE, g.patchSize());
+        w.putUInt32(Mmproj.EMBEDDING_LENGTH, g.dim());
+        w.putUInt32(Mmproj.FEED_FORWARD_LENGTH, g.mlpDim());
+        w.putUInt32(Mmproj.BLOCK_COUNT, g.layers());
+        w.putUInt32(Mmproj.HEAD_COUNT, g.heads());
+        w.putFloat32Array(Mmproj.IMAGE_MEAN, mean);
+        w.putFloat32Array(Mmproj.IMAGE_STD, std);
+        w.putString(Mmproj.PROJECTOR_TYPE, Mmproj.LLAMA4);
+        w.putFloat32(Mmproj.LAYER_NORM_EPSILON, g.eps());
+        w.putUInt32(Mmproj.SCALE_FACTOR, g.shuffle());
+        w.putBool(Mmproj.USE_GELU, true);
+        return w;
+    }
+
+    /**
+     * A random-weight mmproj of the given geometry (for benchmarks at real model sizes without downloading one):
+     * matrices ~ N(0, 0.02²) stored as {@code weightType}, LayerNorm weights near 1, small biases.
+     */
+    public static void writeRandom(Path out, VisionEncoder.Geometry g, GgmlType weightType, long seed)
+            throws IOException {
+        GgufWriter w = metadata(g, "random", fileTypeId(weightType), new float[] {0.5f, 0.5f, 0.5f},
+                new float[] {0.5f, 0.5f, 0.5f});
+        VisionTensorNames n = VisionTensorNames.MMPROJ;
+        int d = g.dim();
+        int p2 = 3 * g.patchSize() * g.patchSize();
+        int merged = g.shuffle() * g.shuffle() * d;
+        long[] salt = {seed};
+        java.util.function.BiConsumer<String, long[]> matrix = (name, shape) -> random(w, name, shape,
+                name.equals(n.patchEmbedding()) || name.equals(n.positionalEmbedding()) ? GgmlType.F32 : weightType,
+                0f, 0.02f, salt[0]++);
+        java.util.function.BiConsumer<String, Float> vector = (name, centre) -> random(w, name, new long[] {d},
+                GgmlType.F32, centre, 0.02f, salt[0]++);
+        matrix.accept(n.patchEmbedding(), new long[] {p2, d});
+        vector.accept(n.classEmbedding(), 0f);
+        matrix.accept(n.positionalEmbedding(), new long[] {d, (long) g.grid() * g.grid() + 1});
+        vector.accept(n.preNorm("weight"), 1f);
+        vector.accept(n.preNorm("bias"), 0f);
+        for (int l = 0; l < g.layers(); l++) {
+            for (LayerTensor t : new LayerTensor[] {LayerTensor.INPUT_NORM, LayerTensor.POST_ATTENTION_NORM}) {
+                vector.accept(n.layer(l, t, "weight"), 1f);
+                vector.accept(n.layer(l, t, "bias"), 0f);
+            }
+            for (LayerTensor t : new LayerTensor[] {LayerTensor.Q, LayerTensor.K, LayerTensor.V, LayerTensor.OUT}) {
+                matrix.accept(n.layer(l, t, "weight"), new long[] {d, d});
+                vector.accept(n.layer(l, t, "bias"), 0f);
+            }
+            matrix.accept(n.layer(l, LayerTensor.FC1, "weight"), new long[] {d, g.mlpDim()});
+            random(w, n.layer(l, LayerTensor.FC1, "bias"), new long[] {g.mlpDim()}, GgmlType.F32, 0f, 0.02f, salt[0]++);
+            matrix.accept(n.layer(l, LayerTensor.FC2, "weight"), new long[] {g.mlpDim(), d});
+            vector.accept(n.layer(l, LayerTensor.FC2, "bias"), 0f);
+        }
+        vector.accept(n.postNorm("weight"), 1f);
+        vector.accept(n.postNorm("bias"), 0f);
+        matrix.accept(n.adapter(1, "weight"), new long[] {merged, g.adapterDim()});
+        matrix.accept(n.adapter(2, "weight"), new long[] {g.adapterDim(), g.outputDim()});
+        matrix.accept(n.projector("weight"), new long[] {g.outputDim(), g.textHidden()});
+        w.write(out);
+    }
+
+    private static void random(GgufWriter w, String name, long[] shape, GgmlType type, float centre, float spread,
+                               long seed) {
+        w.addTensor(name, type, shape, sink -> {
+            long count = 1;
+            for (long s : shape) {
+                count *= s;
+            }
+            java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+            float[] values = new float[Math.toIntExact(count)];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = centre + spread * (float) (rnd.nextDouble() * 2 - 1) * 1.7320508f; // uniform, std = spread
+            }
+            if (type == GgmlType.F32) {
+                sink.writeFloats(values, 0, values.length);
+            } else {
+                sink.write(BlockCodecs.quantize(values, type));
+            }
+        });
     }
 
     /** Every vision tensor of the folder with its mmproj name and type; a vision tensor left over is an error. */
