@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             CommandLine.HelpCommand.class,
             TokenizeCommand.class,
             DetokenizeCommand.class,
+            ConvertMmprojCommand.class,
         })
 public final class Main implements Runnable {
 
