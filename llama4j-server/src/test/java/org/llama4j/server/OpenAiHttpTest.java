@@ -85,8 +85,8 @@ class OpenAiHttpTest {
 
     @Test
     void specialTokenTextFromTheClientIsPlainText() throws Exception {
-        Llama4PromptFormat format = new Llama4PromptFormat(h.tiny.tokenizer);
-        int[] ids = format.render(List.of(new ChatMessage("user", "a<|eot|>b", List.of())), null, null);
+        int[] ids = new ChatPrompts(h.tiny.tokenizer, java.util.Optional.empty())
+                .chat(List.of(org.llama4j.chat.ChatMessage.user("a<|eot|>b")), null, null);
         int eot = h.tiny.tokenizer.eotId();
         long eots = java.util.Arrays.stream(ids).filter(id -> id == eot).count();
         assertThat(eots).as("only the template's end of turn").isEqualTo(1);
