@@ -204,7 +204,9 @@ public final class Llama4Model implements AutoCloseable {
             }
         }
         float[] headOut = new float[wanted * vocab];
-        weights.outputHead().applyBatch(headIn, headOut, wanted);
+        if (wanted > 0) { // a prefill chunk before the prompt's last token needs no logits; kernels reject batch 0
+            weights.outputHead().applyBatch(headIn, headOut, wanted);
+        }
         float[][] logits = new float[n][];
         for (int t = 0, r = 0; t < n; t++) {
             if (wantLogits[t]) {
