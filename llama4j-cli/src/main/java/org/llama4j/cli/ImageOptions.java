@@ -20,12 +20,17 @@ final class ImageOptions {
                     + " else 16).")
     Integer maxImageTiles;
 
+    @Option(names = "--mmproj", paramLabel = "FILE",
+            description = "The vision tower as a llama.cpp mmproj GGUF, for a text-only GGUF model.")
+    java.nio.file.Path mmproj;
+
     List<ImageInput> inputs() {
         return images.stream().map(ImageInput::of).toList();
     }
 
     LoadOptions loadOptions() {
-        return maxImageTiles == null ? LoadOptions.defaults() : LoadOptions.defaults().withMaxImageTiles(maxImageTiles);
+        LoadOptions o = LoadOptions.defaults().withMmproj(mmproj);
+        return maxImageTiles == null ? o : o.withMaxImageTiles(maxImageTiles);
     }
 
     java.util.OptionalInt maxTiles() {

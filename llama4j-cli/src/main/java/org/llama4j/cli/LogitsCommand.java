@@ -16,6 +16,7 @@ import java.util.concurrent.Callable;
 import java.util.function.IntFunction;
 import org.llama4j.model.InferenceSession;
 import org.llama4j.model.Llama4Model;
+import org.llama4j.vision.ImageTokens;
 import org.llama4j.vision.MultimodalPrompt;
 import org.llama4j.vision.VisionTower;
 import picocli.CommandLine.ArgGroup;
@@ -85,12 +86,13 @@ public final class LogitsCommand implements Callable<Integer> {
         }
         PrintWriter err = spec.commandLine().getErr();
         Path tmp = output.resolveSibling(output.getFileName() + ".part");
-        if (!images.images.isEmpty() && !VisionTower.present(model)) {
+        if (!images.images.isEmpty() && images.mmproj == null && !VisionTower.present(model)) {
             throw new ParameterException(spec.commandLine(), "--image needs a model with a vision tower (a Hugging"
-                    + " Face Llama 4 folder whose config.json has vision_config); " + model + " has none");
+                    + " Face Llama 4 folder whose config.json has vision_config, or --mmproj); " + model + " has none");
         }
         try (Llama4Model m = ModelLoading.withProgress(model, err, false, () -> Llama4Model.load(model));
-                VisionTower tower = images.images.isEmpty() ? null : VisionTower.load(model, images.maxTiles());
+                VisionTower tower = images.images.isEmpty() ? null : VisionTower.forModel(model, images.mmproj,
+                        images.maxTiles(), m.config().hiddenSize(), () -> imageTokensOf(model));
                 InferenceSession session = m.newSession()) {
             int vocab = m.config().vocabSize();
             for (int t : tokens) {
@@ -149,6 +151,13 @@ public final class LogitsCommand implements Callable<Integer> {
             Files.deleteIfExists(tmp);
         }
         return 0;
+    }
+
+    /** The image special tokens of the model's tokenizer (needed to lay out mmproj images). */
+    private static ImageTokens imageTokensOf(Path model) {
+        org.llama4j.tokenizer.Tokenizer tokenizer = org.llama4j.tokenizer.TokenizerLoader.load(model);
+        return ImageTokens.byName(name -> tokenizer.specialTokenId(name).orElseThrow(() ->
+                new IllegalArgumentException(model + ": the tokenizer has no " + name + " token")));
     }
 
     private static void write(OutputStream out, ByteBuffer row, float[] logits) throws IOException {

@@ -27,6 +27,7 @@ import org.llama4j.model.Llama4Config;
 import org.llama4j.model.Llama4Model;
 import org.llama4j.tokenizer.Tokenizer;
 import org.llama4j.tokenizer.TokenizerLoader;
+import org.llama4j.vision.ImageTokens;
 import org.llama4j.vision.MultimodalPrompt;
 import org.llama4j.vision.VisionTower;
 
@@ -77,20 +78,15 @@ public final class ChatModel implements AutoCloseable {
         }
         Llama4Model model = Llama4Model.load(path);
         try {
-            return new ChatModel(model, tokenizer, template.orElse(null), loadVision(path, options));
+            VisionTower vision = VisionTower.forModel(path, options.mmproj(), options.maxImageTilesOverride(),
+                    model.config().hiddenSize(), () -> ImageTokens.byName(name -> tokenizer.specialTokenId(name)
+                            .orElseThrow(() -> new ModelFormatException(path + ": the tokenizer has no " + name
+                                    + " token, so the model cannot take images"))));
+            return new ChatModel(model, tokenizer, template.orElse(null), vision);
         } catch (RuntimeException e) {
             model.close();
             throw e;
         }
-    }
-
-    private static VisionTower loadVision(Path path, LoadOptions options) {
-        if (options.mmproj() != null) {
-            // The mmproj GGUF reader (VisionEncoder.load(GgufFile)) is not part of this build yet.
-            throw new ModelFormatException(options.mmproj() + ": mmproj GGUF vision towers are not supported by this"
-                    + " build; use a Hugging Face Llama 4 folder with vision_config");
-        }
-        return VisionTower.present(path) ? VisionTower.load(path, options.maxImageTilesOverride()) : null;
     }
 
     public Llama4Model model() {
@@ -140,7 +136,8 @@ public final class ChatModel implements AutoCloseable {
         }
         if (vision == null) {
             throw new IllegalArgumentException("the conversation holds " + images.size() + " image(s) but this model"
-                    + " has no vision tower: use a Llama 4 checkpoint whose config.json has vision_config");
+                    + " has no vision tower: use a Llama 4 checkpoint whose config.json has vision_config, or give"
+                    + " the model's mmproj file");
         }
         return vision.prompt(promptTokens(withPlaceholders, options), images, config().contextLength(), memo);
     }

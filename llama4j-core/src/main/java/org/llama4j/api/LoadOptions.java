@@ -24,6 +24,7 @@ public record LoadOptions(Path mmproj, int maxImageTiles) {
         return new LoadOptions(null, 0);
     }
 
+    /** A vision tower from a llama.cpp mmproj GGUF; null for the checkpoint's own. */
     public LoadOptions withMmproj(Path file) {
         return new LoadOptions(file, maxImageTiles);
     }

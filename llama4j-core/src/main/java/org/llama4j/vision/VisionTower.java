@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.LongAdder;
 import org.llama4j.format.ModelFormatException;
+import org.llama4j.format.gguf.GgufFile;
 import org.llama4j.format.hf.HfModelFolder;
 import org.llama4j.image.ImageInput;
 import org.llama4j.image.ImageLoader;
@@ -94,6 +95,48 @@ public final class VisionTower implements AutoCloseable {
             folder.close();
             throw e;
         }
+    }
+
+    /**
+     * The vision tower of a llama.cpp mmproj GGUF ({@code clip.projector_type = llama4}); its preprocessing comes
+     * from the file's {@code clip.vision.*} metadata.
+     *
+     * @param maxTiles  the most local tiles per image (default {@link PreprocessorConfig#DEFAULT_MAX_PATCHES})
+     * @param imageTokens the image special tokens of the text model's tokenizer
+     */
+    public static VisionTower loadMmproj(Path mmproj, OptionalInt maxTiles, ImageTokens imageTokens) {
+        GgufFile file = GgufFile.open(mmproj);
+        try {
+            VisionEncoder encoder = VisionEncoder.load(file);
+            PreprocessorConfig config = Mmproj.preprocessorConfig(file,
+                    maxTiles.orElse(PreprocessorConfig.DEFAULT_MAX_PATCHES));
+            return new VisionTower(encoder, config, imageTokens, new ImageLoader(), file);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The vision tower for a text model: {@code mmproj} when given, else the model's own (a Hugging Face folder
+     * with {@code vision_config}), else null.
+     *
+     * @param textHidden  the text model's hidden size, which the projector must produce
+     * @param imageTokens the image special tokens by name (only asked for an mmproj file)
+     * @throws ModelFormatException when the tower's projector does not fit the text model
+     */
+    public static VisionTower forModel(Path model, Path mmproj, OptionalInt maxTiles, int textHidden,
+            java.util.function.Supplier<ImageTokens> imageTokens) {
+        VisionTower tower = mmproj != null ? loadMmproj(mmproj, maxTiles, imageTokens.get())
+                : present(model) ? load(model, maxTiles) : null;
+        if (tower != null && tower.encoder.geometry().textHidden() != textHidden) {
+            int got = tower.encoder.geometry().textHidden();
+            tower.close();
+            throw new ModelFormatException((mmproj != null ? mmproj : model) + ": the vision projector produces rows"
+                    + " of " + got + " but the text model's hidden size is " + textHidden
+                    + ": the vision tower belongs to another model");
+        }
+        return tower;
     }
 
     public VisionEncoder encoder() {

@@ -220,6 +220,25 @@ class ChatModelVisionFixtureTest {
         }
     }
 
+    @Test
+    void anMmprojFileServesAsTheVisionTower(@org.junit.jupiter.api.io.TempDir Path tmp) throws IOException {
+        Path mmproj = tmp.resolve("mmproj-f32.gguf");
+        try (var folder = org.llama4j.format.hf.HfModelFolder.open(dir)) {
+            org.llama4j.vision.MmprojWriter.write(folder, mmproj, org.llama4j.tensor.GgmlType.F32);
+        }
+        JsonNode p = prompt("one_image_gray_120");
+        try (ChatModel withMmproj = ChatModel.load(dir, LoadOptions.defaults().withMmproj(mmproj))) {
+            MultimodalPrompt mp = withMmproj.prompt(
+                    List.of(ChatMessage.userWithImages("Describe this image.", image("gray_120"))), ChatOptions.greedy(1));
+            assertThat(mp.tokens()).isEqualTo(ints(p.get("tokens")));
+            assertMatchesMeta(lastLogits(withMmproj, mp), p);
+        }
+        // a tower whose projector does not produce the text model's width is refused at load time
+        assertThatThrownBy(() -> ChatModel.load(TinyModels.tinyGguf(), LoadOptions.defaults().withMmproj(mmproj)))
+                .isInstanceOf(org.llama4j.format.ModelFormatException.class)
+                .hasMessageContaining("produces rows of 32 but the text model's hidden size is 256");
+    }
+
     /** Content parts in order, as an OpenAI client would send them. */
     private static final class ArrayNodeBuilder {
         final com.fasterxml.jackson.databind.node.ArrayNode node = JSON.createArrayNode();
