@@ -138,7 +138,16 @@ class ChatModelVisionFixtureTest {
         // The HF template renders the same images in the same places; only text runs may tokenize differently.
         MultimodalPrompt hf = model.prompt(messages, ChatOptions.greedy(1));
         assertThat(hf.patchPositions().length).isEqualTo(meta.patchPositions().length);
-        assertThat(hf.patchEmbeddings()).isDeepEqualTo(meta.patchEmbeddings());
+        float[][] a = hf.patchEmbeddings();
+        float[][] b = meta.patchEmbeddings();
+        float max = 0;
+        for (int i = 0; i < a.length; i++) {
+            for (int j = 0; j < a[i].length; j++) {
+                max = Math.max(max, Math.abs(a[i][j] - b[i][j]));
+            }
+        }
+        // the encoder's kernels may split reductions differently from run to run: equal up to float rounding
+        assertThat(max).isLessThanOrEqualTo(1e-5f);
     }
 
     @Test
