@@ -17,9 +17,9 @@ class ConvertMmprojCommandTest {
     void convertsTheFixtureIntoAnMmprojTheEncoderLoads() {
         Path folder = Fixtures.require("llama4-vision-tiny");
         Path out = tmp.resolve("mmproj.gguf");
-        TokenizeCommandTest.Result r = TokenizeCommandTest.run("convert-mmproj", "--model", folder.toString(),
+        CliRun r = CliRun.run("convert-mmproj", "--model", folder.toString(),
                 "-o", out.toString(), "--type", "q8_0");
-        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("wrote " + out).contains("Q8_0");
         try (GgufFile f = GgufFile.open(out)) {
             assertThat(f.getString("clip.projector_type")).isEqualTo("llama4");
@@ -29,13 +29,13 @@ class ConvertMmprojCommandTest {
 
     @Test
     void badArgumentsGiveOneClearError() {
-        TokenizeCommandTest.Result r = TokenizeCommandTest.run("convert-mmproj", "--model", tmp.toString(),
+        CliRun r = CliRun.run("convert-mmproj", "--model", tmp.toString(),
                 "-o", tmp.resolve("x.gguf").toString(), "--type", "Q4_K");
-        assertThat(r.exitCode()).isNotZero();
+        assertThat(r.code()).isNotZero();
         assertThat(r.err()).contains("--type must be F32, F16, BF16 or Q8_0, not 'Q4_K'");
-        r = TokenizeCommandTest.run("convert-mmproj", "--model", tmp.resolve("nowhere").toString(),
+        r = CliRun.run("convert-mmproj", "--model", tmp.resolve("nowhere").toString(),
                 "-o", tmp.resolve("x.gguf").toString());
-        assertThat(r.exitCode()).isNotZero();
+        assertThat(r.code()).isNotZero();
         assertThat(r.err()).contains("is not a folder");
     }
 }
