@@ -41,13 +41,16 @@ public final class ChatCommand implements Callable<Integer> {
     @Mixin
     SamplingMixin sampling;
 
+    @Mixin
+    QuantizeMixin quantization;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         boolean interactive = System.console() != null;
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        try (ChatModel chat = ModelLoading.withProgress(model, err, !interactive, () -> ChatModel.load(model))) {
+        try (ChatModel chat = ModelLoading.withProgress(model, err, !interactive, () -> ChatModel.load(model, quantization.loadOptions()))) {
             ChatOptions options = ChatOptions.defaults().withMaxTokens(sampling.maxTokens)
                     .withSampling(sampling.options().sampling()).withStop(sampling.stop);
             Conversation conversation = newConversation(chat);

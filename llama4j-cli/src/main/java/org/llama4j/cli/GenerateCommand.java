@@ -43,11 +43,14 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     SamplingMixin sampling;
 
+    @Mixin
+    QuantizeMixin quantization;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (ChatModel chat = ModelLoading.withProgress(model, err, false, () -> ChatModel.load(model))) {
+        try (ChatModel chat = ModelLoading.withProgress(model, err, false, () -> ChatModel.load(model, quantization.loadOptions()))) {
             GenerationResult g;
             if (raw) {
                 g = chat.complete(prompt, sampling.options(), delta -> {

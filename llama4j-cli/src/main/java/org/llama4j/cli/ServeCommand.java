@@ -10,6 +10,7 @@ import org.llama4j.server.TokenSampler;
 import org.llama4j.tokenizer.Tokenizer;
 import org.llama4j.tokenizer.TokenizerLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code llama4j serve}: the OpenAI-compatible HTTP server with continuous batching. */
@@ -45,6 +46,9 @@ public final class ServeCommand implements Callable<Integer> {
             description = "largest request body in bytes before 413 (default: ${DEFAULT-VALUE})")
     long maxBody;
 
+    @Mixin
+    QuantizeMixin quantization;
+
     @Option(names = "--model-id", description = "name reported by /v1/models (default: the model file name)")
     String modelId;
 
@@ -55,7 +59,7 @@ public final class ServeCommand implements Callable<Integer> {
         // HTTP first: /health answers 503 while the weights load.
         OpenAiServer server = OpenAiServer.start(options);
         System.err.printf("llama4j: listening on http://%s:%d, loading %s ...%n", host, server.port(), model);
-        Llama4Model loaded = Llama4Model.load(model);
+        Llama4Model loaded = Llama4Model.load(model, quantization.loadOptions());
         Tokenizer tokenizer = TokenizerLoader.load(model);
         server.attach(loaded, tokenizer, TokenSampler.standard());
         System.err.printf("llama4j: ready (%s, %d slots of %d tokens)%n", id, parallel,

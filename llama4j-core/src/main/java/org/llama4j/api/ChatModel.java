@@ -49,6 +49,11 @@ public final class ChatModel implements AutoCloseable {
 
     /** Loads weights, tokenizer and chat template (the model's own, else Meta's built-in format). */
     public static ChatModel load(Path path) {
+        return load(path, org.llama4j.model.LoadOptions.DEFAULTS);
+    }
+
+    /** Like {@link #load(Path)}, preparing the weights as {@code options} say (e.g. quantized at load). */
+    public static ChatModel load(Path path, org.llama4j.model.LoadOptions options) {
         Tokenizer tokenizer = TokenizerLoader.load(path);
         Optional<ChatTemplate> template;
         try {
@@ -56,7 +61,7 @@ public final class ChatModel implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Llama4Model model = Llama4Model.load(path);
+        Llama4Model model = Llama4Model.load(path, options);
         return new ChatModel(model, tokenizer, template.orElse(null));
     }
 
