@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             PromptGuardCommand.class,
             GuardCommand.class,
             ServeCommand.class,
+            ConvertMmprojCommand.class,
         })
 public final class Main implements Runnable {
 
