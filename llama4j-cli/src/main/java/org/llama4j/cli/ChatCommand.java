@@ -49,6 +49,9 @@ public final class ChatCommand implements Callable<Integer> {
     @Mixin
     ImageOptions images; // --image attaches to the first message
 
+    @Mixin
+    QuantizeMixin quantization;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
@@ -56,7 +59,7 @@ public final class ChatCommand implements Callable<Integer> {
         boolean interactive = System.console() != null;
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         try (ChatModel chat = ModelLoading.withProgress(model, err, !interactive, () -> ChatModel.load(model,
-                images.loadOptions()))) {
+                images.loadOptions().withWeights(quantization.loadOptions())))) {
             ChatOptions options = ChatOptions.defaults().withMaxTokens(sampling.maxTokens)
                     .withSampling(sampling.options().sampling()).withStop(sampling.stop);
             Conversation conversation = newConversation(chat);

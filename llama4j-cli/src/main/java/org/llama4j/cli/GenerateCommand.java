@@ -49,6 +49,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ImageOptions images;
 
+    @Mixin
+    QuantizeMixin quantization;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -57,7 +60,7 @@ public final class GenerateCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--image needs the chat format: drop --raw");
         }
         try (ChatModel chat = ModelLoading.withProgress(model, err, false,
-                () -> ChatModel.load(model, images.loadOptions()))) {
+                () -> ChatModel.load(model, images.loadOptions().withWeights(quantization.loadOptions())))) {
             GenerationResult g;
             if (raw) {
                 g = chat.complete(prompt, sampling.options(), delta -> {

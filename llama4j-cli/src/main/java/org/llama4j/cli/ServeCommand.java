@@ -22,6 +22,7 @@ import org.llama4j.server.TokenSampler;
 import org.llama4j.tokenizer.Tokenizer;
 import org.llama4j.tokenizer.TokenizerLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code llama4j serve}: the OpenAI-compatible HTTP server with continuous batching. */
@@ -57,6 +58,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-body", defaultValue = "8388608",
             description = "largest request body in bytes before 413 (default: ${DEFAULT-VALUE})")
     long maxBody;
+
+    @Mixin
+    QuantizeMixin quantization;
 
     @Option(names = "--model-id", description = "name reported by /v1/models (default: the model file name)")
     String modelId;
@@ -103,7 +107,7 @@ public final class ServeCommand implements Callable<Integer> {
         // HTTP first: /health answers 503 while the weights load.
         OpenAiServer server = OpenAiServer.start(options);
         System.err.printf("llama4j: listening on http://%s:%d, loading %s ...%n", host, server.port(), model);
-        Llama4Model loaded = Llama4Model.load(model);
+        Llama4Model loaded = Llama4Model.load(model, quantization.loadOptions());
         Tokenizer tokenizer = TokenizerLoader.load(model);
         Llama4Model guard = guardModel == null ? null : Llama4Model.load(guardModel);
         PromptGuard promptGuard = promptGuardModel == null ? null

@@ -76,7 +76,7 @@ public final class ChatModel implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Llama4Model model = Llama4Model.load(path);
+        Llama4Model model = Llama4Model.load(path, options.weights());
         try {
             VisionTower vision = VisionTower.forModel(path, options.mmproj(), options.maxImageTilesOverride(),
                     model.config().hiddenSize(), () -> ImageTokens.byName(name -> tokenizer.specialTokenId(name)
