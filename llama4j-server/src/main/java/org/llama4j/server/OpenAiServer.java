@@ -283,7 +283,7 @@ public final class OpenAiServer implements AutoCloseable {
             String call = "Call the function '" + toolChoice + "'.";
             instruction = instruction == null ? call : instruction + " " + call;
         }
-        if (e.shields().checksInput() && !ChatMessages.images(messages).isEmpty()) {
+        if (e.shields().checksInput() && e.prompts().hasVision() && !ChatMessages.images(messages).isEmpty()) {
             // The shields judge text only: an image would pass them unseen, so it is refused (fail closed).
             throw ApiException.invalidRequest("this server screens requests with text-only safety shields, which"
                     + " cannot check images: send the request without image parts", "messages",

@@ -28,6 +28,11 @@ import org.llama4j.api.ChatResponse;
 import org.llama4j.chat.ChatMessage;
 import org.llama4j.image.ImageInput;
 import org.llama4j.model.InferenceSession;
+import org.llama4j.safety.guard.GuardOptions;
+import org.llama4j.safety.guard.LlamaGuard;
+import org.llama4j.testing.TinyTokenizerFiles;
+import org.llama4j.tokenizer.Tokenizer;
+import org.llama4j.tokenizer.TokenizerLoader;
 import org.llama4j.testing.Fixtures;
 import org.llama4j.vision.MultimodalPrompt;
 
@@ -179,6 +184,30 @@ class ServedImagesTest {
             } else {
                 expectError(r, "invalid_image");
             }
+        }
+    }
+
+    @Test
+    void textOnlyShieldsRefuseImages() throws Exception {
+        Path guardDir = Files.createTempDirectory("guard");
+        Tokenizer guardTokenizer = TokenizerLoader.load(TinyTokenizerFiles.writeTokenizerJson(guardDir));
+        LlamaGuard guard = new LlamaGuard(new ScriptedGuardModel(guardTokenizer, prompt -> "safe"), guardTokenizer);
+        try (OpenAiServer guarded = OpenAiServer.start(ServerOptions.defaults("vision-tiny").withPort(0)
+                .withParallel(1).withContextSize(CONTEXT))) {
+            guarded.attach(model.model(), model.tokenizer(), model.template(), model.vision().get(),
+                    TokenSampler.standard(), new ShieldConfig(guard, GuardOptions.defaults(), false, null,
+                            Duration.ofSeconds(30), 1));
+            String url = "http://127.0.0.1:" + guarded.port() + "/v1/chat/completions";
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                            request(List.of(imagePart(dataUrl(multiTileImage())), textPart("What is this?")))))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            expectError(r, "images_not_screened");
+            HttpResponse<String> text = HTTP.send(HttpRequest.newBuilder(URI.create(url))
+                    .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(request(List.of(textPart("What is this?"))))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            ok(text);
         }
     }
 
