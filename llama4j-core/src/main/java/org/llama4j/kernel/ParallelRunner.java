@@ -113,7 +113,8 @@ public final class ParallelRunner implements AutoCloseable {
             return;
         }
         int chunk = Math.max(Math.max(1, minChunk), (n + 4 * threads - 1) / (4 * threads));
-        if (workers.length == 0 || chunk >= n || closed || !loopLock.tryLock()) {
+        // The lock is reentrant: a loop nested in this thread's own loop must be caught before tryLock would succeed.
+        if (workers.length == 0 || chunk >= n || closed || loopLock.isHeldByCurrentThread() || !loopLock.tryLock()) {
             body.run(0, n);
             return;
         }
