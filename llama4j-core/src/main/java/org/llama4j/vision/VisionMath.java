@@ -5,7 +5,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.llama4j.kernel.BatchedMatMul;
+import org.llama4j.kernel.KernelMode;
+import org.llama4j.kernel.Kernels;
 import org.llama4j.tensor.Tensor;
 
 /**
@@ -25,7 +26,7 @@ final class VisionMath {
     /** {@code n} rows through {@code nn.Linear(w, bias)} ({@code bias} may be null): {@code [n][w.rowCount()]}. */
     static float[] linear(Tensor w, float[] bias, float[] x, int n) {
         float[] y = new float[Math.multiplyExact(n, Math.toIntExact(w.rowCount()))];
-        BatchedMatMul.multiply(w, bias, x, n, y);
+        Kernels.matmul(w, bias, x, n, y, KernelMode.EXACT);
         return y;
     }
 
