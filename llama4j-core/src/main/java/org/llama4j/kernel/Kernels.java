@@ -41,18 +41,22 @@ public final class Kernels {
 
     /**
      * The general form: rows {@code firstRow .. firstRow+rows)} of {@code w} (e.g. one expert of a stacked
-     * tensor), {@code out[outOffset + b*rows + r] = row (firstRow + r) · xs[xOffset + b*cols ..]}.
+     * tensor), {@code out[outOffset + b*rows + r] = row (firstRow + r) · xs[xOffset + b*cols ..]}. An empty batch
+     * does nothing.
      */
     public static void matmul(ParallelRunner runner, Tensor w, long firstRow, int rows, float[] xs, int xOffset,
             int batch, float[] out, int outOffset, KernelMode mode) {
         Objects.requireNonNull(mode, "mode");
         int cols = Math.toIntExact(w.rowLength());
-        if (batch < 1 || firstRow < 0 || rows < 0 || firstRow + rows > w.rowCount()
+        if (batch < 0 || firstRow < 0 || rows < 0 || firstRow + rows > w.rowCount()
                 || xOffset < 0 || xs.length - xOffset < (long) batch * cols
                 || outOffset < 0 || out.length - outOffset < (long) batch * rows) {
             throw new IllegalArgumentException("tensor " + w.name() + " [" + cols + " x " + w.rowCount() + "]: rows "
                     + firstRow + "+" + rows + ", batch " + batch + " needs " + (long) batch * cols + " inputs and "
                     + (long) batch * rows + " outputs, got " + (xs.length - xOffset) + " and " + (out.length - outOffset));
+        }
+        if (batch == 0) {
+            return; // e.g. a prefill chunk with no position that wants logits
         }
         RowRange kernel = rowKernel(w, firstRow, rows, xs, xOffset, cols, batch, out, outOffset, mode);
         if ((long) rows * cols * batch < PARALLEL_THRESHOLD) {
