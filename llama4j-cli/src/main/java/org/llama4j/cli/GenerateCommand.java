@@ -10,17 +10,20 @@ import org.llama4j.api.ChatOptions;
 import org.llama4j.api.ChatResponse;
 import org.llama4j.chat.ChatMessage;
 import org.llama4j.generate.GenerationResult;
+import org.llama4j.image.ImageInput;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code llama4j generate}: one answer to one prompt, streamed to stdout. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = {"Generates text for a prompt and streams it to stdout.",
             "By default the prompt is sent as a user message through the model's chat template (instruct models);"
-                + " --raw continues the text as is."})
+                + " --raw continues the text as is.",
+            "--image shows images to a model with a vision tower (they come before the prompt text)."})
 public final class GenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -43,11 +46,21 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     SamplingMixin sampling;
 
+    @Mixin
+    ImageOptions images;
+
+    @Mixin
+    QuantizeMixin quantization;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (ChatModel chat = ModelLoading.withProgress(model, err, false, () -> ChatModel.load(model))) {
+        if (raw && !images.images.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--image needs the chat format: drop --raw");
+        }
+        try (ChatModel chat = ModelLoading.withProgress(model, err, false,
+                () -> ChatModel.load(model, images.loadOptions().withWeights(quantization.loadOptions())))) {
             GenerationResult g;
             if (raw) {
                 g = chat.complete(prompt, sampling.options(), delta -> {
@@ -55,8 +68,9 @@ public final class GenerateCommand implements Callable<Integer> {
                     out.flush();
                 }, null);
             } else {
-                List<ChatMessage> messages = system == null ? List.of(ChatMessage.user(prompt))
-                        : List.of(ChatMessage.system(system), ChatMessage.user(prompt));
+                ChatMessage user = images.images.isEmpty() ? ChatMessage.user(prompt)
+                        : ChatMessage.userWithImages(prompt, images.inputs().toArray(ImageInput[]::new));
+                List<ChatMessage> messages = system == null ? List.of(user) : List.of(ChatMessage.system(system), user);
                 ChatOptions options = ChatOptions.defaults().withMaxTokens(sampling.maxTokens)
                         .withSampling(sampling.options().sampling()).withStop(sampling.stop);
                 ChatResponse r = chat.chat(messages, options, delta -> {
@@ -69,6 +83,7 @@ public final class GenerateCommand implements Callable<Integer> {
             out.flush();
             if (verbose) {
                 printSpeed(err, g);
+                chat.vision().ifPresent(v -> ImageOptions.printStats(err, v));
             }
         }
         return 0;

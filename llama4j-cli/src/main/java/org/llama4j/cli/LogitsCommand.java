@@ -13,8 +13,12 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.IntFunction;
 import org.llama4j.model.InferenceSession;
 import org.llama4j.model.Llama4Model;
+import org.llama4j.vision.ImageTokens;
+import org.llama4j.vision.MultimodalPrompt;
+import org.llama4j.vision.VisionTower;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,7 +33,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "logits", mixinStandardHelpOptions = true,
         description = {"Writes little-endian float32 logits [n × vocab] for every position of a token sequence,"
-                + " or only for --positions (in the order listed), computed on the exact float path."})
+                + " or only for --positions (in the order listed), computed on the exact float path.",
+            "With --image, the <|patch|> positions of the sequence take the images' embeddings, in order"
+                + " (image after image, tile after tile), as Meta's early fusion does."})
 public final class LogitsCommand implements Callable<Integer> {
     private static final int BATCH = 512;
 
@@ -55,6 +61,12 @@ public final class LogitsCommand implements Callable<Integer> {
             description = "Only these positions (0-based), in this order.")
     int[] positions;
 
+    @picocli.CommandLine.Mixin
+    ImageOptions images;
+
+    @Option(names = {"-v", "--verbose"}, description = "Print the vision encoder's time to stderr.")
+    boolean verbose;
+
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "Where to write the logits.")
     Path output;
 
@@ -74,13 +86,27 @@ public final class LogitsCommand implements Callable<Integer> {
         }
         PrintWriter err = spec.commandLine().getErr();
         Path tmp = output.resolveSibling(output.getFileName() + ".part");
+        if (!images.images.isEmpty() && images.mmproj == null && !VisionTower.present(model)) {
+            throw new ParameterException(spec.commandLine(), "--image needs a model with a vision tower (a Hugging"
+                    + " Face Llama 4 folder whose config.json has vision_config, or --mmproj); " + model + " has none");
+        }
         try (Llama4Model m = ModelLoading.withProgress(model, err, false, () -> Llama4Model.load(model));
+                VisionTower tower = images.images.isEmpty() ? null : VisionTower.forModel(model, images.mmproj,
+                        images.maxTiles(), m.config().hiddenSize(), () -> imageTokensOf(model));
                 InferenceSession session = m.newSession()) {
             int vocab = m.config().vocabSize();
             for (int t : tokens) {
                 if (t < 0 || t >= vocab) {
                     throw new ParameterException(spec.commandLine(), "token id " + t + " is outside the vocabulary of "
                             + vocab);
+                }
+            }
+            IntFunction<float[]> fusion = null;
+            if (tower != null) {
+                MultimodalPrompt filled = tower.fill(tokens, images.inputs());
+                fusion = filled::visionEmbeddingAt;
+                if (verbose) {
+                    ImageOptions.printStats(err, tower);
                 }
             }
             boolean[] wanted = new boolean[tokens.length];
@@ -99,7 +125,8 @@ public final class LogitsCommand implements Callable<Integer> {
                 for (int from = 0; from < tokens.length; from += BATCH) {
                     int to = Math.min(tokens.length, from + BATCH);
                     int base = from;
-                    float[][] logits = session.ingest(Arrays.copyOfRange(tokens, from, to), p -> wanted[p]);
+                    float[][] logits = session.ingest(Arrays.copyOfRange(tokens, from, to), p -> wanted[p],
+                            fusion);
                     for (int i = 0; i < logits.length; i++) {
                         if (logits[i] == null) {
                             continue;
@@ -124,6 +151,13 @@ public final class LogitsCommand implements Callable<Integer> {
             Files.deleteIfExists(tmp);
         }
         return 0;
+    }
+
+    /** The image special tokens of the model's tokenizer (needed to lay out mmproj images). */
+    private static ImageTokens imageTokensOf(Path model) {
+        org.llama4j.tokenizer.Tokenizer tokenizer = org.llama4j.tokenizer.TokenizerLoader.load(model);
+        return ImageTokens.byName(name -> tokenizer.specialTokenId(name).orElseThrow(() ->
+                new IllegalArgumentException(model + ": the tokenizer has no " + name + " token")));
     }
 
     private static void write(OutputStream out, ByteBuffer row, float[] logits) throws IOException {

@@ -1,21 +1,35 @@
 package org.llama4j.cli;
 
 import java.nio.file.Path;
-import java.util.concurrent.CountDownLatch;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.llama4j.chat.ChatTemplate;
 import org.llama4j.model.Llama4Model;
+import org.llama4j.safety.guard.GuardOptions;
+import org.llama4j.safety.guard.HazardCategory;
+import org.llama4j.safety.guard.Llama4GuardModel;
+import org.llama4j.safety.guard.LlamaGuard;
+import org.llama4j.safety.promptguard.PromptGuard;
 import org.llama4j.server.OpenAiServer;
 import org.llama4j.server.ServerOptions;
+import org.llama4j.server.ShieldConfig;
 import org.llama4j.server.TokenSampler;
 import org.llama4j.tokenizer.Tokenizer;
 import org.llama4j.tokenizer.TokenizerLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code llama4j serve}: the OpenAI-compatible HTTP server with continuous batching. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions,"
-                + " /v1/models, /health, /metrics).")
+                + " /v1/moderations, /v1/models, /health, /metrics). Chats are rendered with the model's chat"
+                + " template (Meta's built-in Llama 4 format when it ships none).")
 public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Hugging Face model folder or .gguf file")
     Path model;
@@ -45,28 +59,91 @@ public final class ServeCommand implements Callable<Integer> {
             description = "largest request body in bytes before 413 (default: ${DEFAULT-VALUE})")
     long maxBody;
 
+    @Mixin
+    QuantizeMixin quantization;
+
     @Option(names = "--model-id", description = "name reported by /v1/models (default: the model file name)")
     String modelId;
 
+    @Option(names = "--guard-model", paramLabel = "PATH",
+            description = "Llama Guard checkpoint (its own model instance): every request's input is checked before"
+                    + " generation; a blocked request answers with finish_reason content_filter. Enables"
+                    + " /v1/moderations.")
+    Path guardModel;
+
+    @Option(names = "--guard-output", description = "Also check each answer with Llama Guard; a streamed answer"
+            + " is withheld until it has been checked.")
+    boolean guardOutput;
+
+    @Option(names = "--guard-categories", split = ",", paramLabel = "CODE",
+            description = "Categories Llama Guard checks, e.g. S1,S2,S9 (default: S1-S14).")
+    List<String> guardCategories;
+
+    @Option(names = "--guard-exclude", split = ",", paramLabel = "CODE",
+            description = "Categories to leave out, e.g. S6,S7.")
+    List<String> guardExclude = List.of();
+
+    @Option(names = "--guard-timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "Longest a safety check may take before the request is blocked (default: ${DEFAULT-VALUE}).")
+    double guardTimeout;
+
+    @Option(names = "--prompt-guard-model", paramLabel = "DIR",
+            description = "Prompt Guard 2 checkpoint: user and tool messages are scanned for injections before"
+                    + " generation.")
+    Path promptGuardModel;
+
+    @Option(names = "--prompt-guard-threshold", paramLabel = "P", defaultValue = "0.5",
+            description = "P(malicious) above which Prompt Guard blocks (default: ${DEFAULT-VALUE}).")
+    double promptGuardThreshold;
+
     @Override
     public Integer call() throws Exception {
+        if (guardOutput && guardModel == null) {
+            throw new IllegalArgumentException("--guard-output needs --guard-model");
+        }
+        GuardOptions guardOptions = guardOptions(); // invalid category codes fail before anything loads
         String id = modelId != null ? modelId : model.getFileName().toString().replaceFirst("\\.gguf$", "");
         ServerOptions options = new ServerOptions(host, port, parallel, contextSize, apiKey, queue, maxBody, id);
         // HTTP first: /health answers 503 while the weights load.
         OpenAiServer server = OpenAiServer.start(options);
         System.err.printf("llama4j: listening on http://%s:%d, loading %s ...%n", host, server.port(), model);
-        Llama4Model loaded = Llama4Model.load(model);
+        Llama4Model loaded = Llama4Model.load(model, quantization.loadOptions());
         Tokenizer tokenizer = TokenizerLoader.load(model);
-        server.attach(loaded, tokenizer, TokenSampler.standard());
+        Llama4Model guard = guardModel == null ? null : Llama4Model.load(guardModel);
+        PromptGuard promptGuard = promptGuardModel == null ? null
+                : PromptGuard.load(promptGuardModel, promptGuardThreshold);
+        ShieldConfig shields = new ShieldConfig(
+                guard == null ? null : new LlamaGuard(new Llama4GuardModel(guard), TokenizerLoader.load(guardModel)),
+                guardOptions, guardOutput, promptGuard, Duration.ofMillis((long) (guardTimeout * 1000)),
+                Math.max(1, Math.min(parallel, Runtime.getRuntime().availableProcessors() / 2)));
+        server.attach(loaded, tokenizer, ChatTemplate.forModel(model), TokenSampler.standard(), shields);
         System.err.printf("llama4j: ready (%s, %d slots of %d tokens)%n", id, parallel,
                 Math.min(contextSize, loaded.config().contextLength()));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
             loaded.close();
+            if (guard != null) {
+                guard.close();
+            }
+            if (promptGuard != null) {
+                promptGuard.close();
+            }
             stopped.countDown();
         }));
         stopped.await();
         return 0;
+    }
+
+    private GuardOptions guardOptions() {
+        GuardOptions options = GuardOptions.defaults();
+        if (guardCategories != null) {
+            List<HazardCategory> offered = new ArrayList<>();
+            guardCategories.forEach(code -> offered.add(HazardCategory.requireCode(code.strip())));
+            options = options.withCategories(offered);
+        }
+        Set<HazardCategory> excluded = EnumSet.noneOf(HazardCategory.class);
+        guardExclude.forEach(code -> excluded.add(HazardCategory.requireCode(code.strip())));
+        return options.withExcluded(excluded);
     }
 }

@@ -2,13 +2,18 @@ package org.llama4j.api;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.llama4j.chat.ChatMessage;
 import org.llama4j.generate.Cancellation;
 import org.llama4j.generate.GenerationResult;
 import org.llama4j.generate.Generator;
+import org.llama4j.image.ImageInput;
 import org.llama4j.model.InferenceSession;
+import org.llama4j.vision.MultimodalPrompt;
+import org.llama4j.vision.VisionTower;
 
 /**
  * A multi-turn chat that keeps its KV cache: each turn renders the whole conversation, and when the tokens already
@@ -19,6 +24,8 @@ public final class Conversation implements AutoCloseable {
     private final List<ChatMessage> messages = new ArrayList<>();
     private InferenceSession session;
     private int[] cached = new int[0]; // the tokens the session holds, in order
+    // The history is rendered afresh every turn: its images are encoded once.
+    private final Map<ImageInput, VisionTower.EncodedImage> encodedImages = new HashMap<>();
 
     Conversation(ChatModel model) {
         this.model = model;
@@ -39,8 +46,11 @@ public final class Conversation implements AutoCloseable {
     }
 
     public ChatResponse send(ChatMessage message, ChatOptions options, Consumer<String> onDelta, Cancellation cancel) {
+        // Built before the message joins the history: one the model cannot take (an unreadable image, a prompt
+        // too long for the context) leaves the conversation as it was.
+        MultimodalPrompt input = model.prompt(concat(messages, message), options, encodedImages);
         messages.add(message);
-        int[] prompt = model.promptTokens(messages, options);
+        int[] prompt = input.tokens();
         int common = commonPrefix(cached, prompt);
         if (session == null || common < cached.length || common == prompt.length) {
             // The cache cannot be rewound (chunked layers keep a ring), so a diverging history starts afresh.
@@ -50,8 +60,9 @@ public final class Conversation implements AutoCloseable {
             common = 0;
         }
         int[] fresh = Arrays.copyOfRange(prompt, common, prompt.length);
-        GenerationResult g = new Generator(session, model.tokenizer()).generate(fresh, options.generation(),
-                onDelta, cancel);
+        // Positions are absolute, so the patch rows of the fresh part line up with the prompt's.
+        GenerationResult g = new Generator(session, model.tokenizer()).generate(fresh, ChatModel.fusion(input),
+                options.generation(), onDelta, cancel);
         // The session holds the prompt and every generated token except the last (never fed back).
         int fedBack = Math.max(0, g.tokens().length - 1);
         int[] held = Arrays.copyOf(prompt, prompt.length + fedBack);
@@ -61,6 +72,12 @@ public final class Conversation implements AutoCloseable {
         messages.add(r.toolCalls().isEmpty() ? ChatMessage.assistant(r.text())
                 : ChatMessage.assistantToolCalls(r.text(), r.toolCalls()));
         return r;
+    }
+
+    private static List<ChatMessage> concat(List<ChatMessage> history, ChatMessage next) {
+        List<ChatMessage> all = new ArrayList<>(history);
+        all.add(next);
+        return all;
     }
 
     /** Tokens currently held in the KV cache (for diagnostics and tests). */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import java.util.List;
 import java.util.Objects;
+import org.llama4j.image.ImageInput;
 
 /**
  * One conversation message in the OpenAI/Hugging Face shape.
@@ -43,6 +44,57 @@ public record ChatMessage(String role, JsonNode content, List<ToolCall> toolCall
 
     public static ChatMessage tool(String result) {
         return of("tool", result);
+    }
+
+    /**
+     * A user message showing {@code images} and then asking {@code text} (the order of Meta's examples and of the
+     * Llama 4 model card).
+     */
+    public static ChatMessage userWithImages(String text, ImageInput... images) {
+        ArrayNode parts = JSON.arrayNode();
+        for (ImageInput image : images) {
+            parts.add(image.toContentPart());
+        }
+        parts.addObject().put("type", "text").put("text", text);
+        return new ChatMessage("user", parts, List.of());
+    }
+
+    /** Whether a content part is an image ({@code image} or {@code image_url}). */
+    public static boolean isImagePart(JsonNode part) {
+        String type = part.path("type").asText();
+        return type.equals("image") || type.equals("image_url");
+    }
+
+    /**
+     * The images of this message's content parts, in order.
+     *
+     * @param allowFiles whether parts may name local files (false for messages from remote clients)
+     */
+    public List<ImageInput> images(boolean allowFiles) {
+        List<ImageInput> out = new java.util.ArrayList<>();
+        if (content.isArray()) {
+            for (JsonNode part : content) {
+                if (isImagePart(part)) {
+                    out.add(ImageInput.fromContentPart(part, allowFiles));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * This message with every image part reduced to {@code {"type": "image"}}, the form Hugging Face chat templates
+     * render as an {@code <|image|>} placeholder (they skip {@code image_url} parts, and must not see the pixels).
+     */
+    public ChatMessage withImagePlaceholders() {
+        if (!content.isArray()) {
+            return this;
+        }
+        ArrayNode parts = JSON.arrayNode();
+        for (JsonNode part : content) {
+            parts.add(isImagePart(part) ? JSON.objectNode().put("type", "image") : part);
+        }
+        return new ChatMessage(role, parts, toolCalls);
     }
 
     public static ChatMessage assistantToolCalls(String text, List<ToolCall> calls) {

@@ -2,6 +2,7 @@ package org.llama4j.generate;
 
 import java.util.Arrays;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 import org.llama4j.model.InferenceSession;
 import org.llama4j.tokenizer.StreamingDecoder;
 import org.llama4j.tokenizer.Tokenizer;
@@ -37,6 +38,16 @@ public final class Generator {
      */
     public GenerationResult generate(int[] promptTokens, GenerationOptions options, Consumer<String> onDelta,
             Cancellation cancel) {
+        return generate(promptTokens, null, options, onDelta, cancel);
+    }
+
+    /**
+     * Like {@link #generate(int[], GenerationOptions, Consumer, Cancellation)}, prefilling with early fusion:
+     * {@code inputEmbeddings} maps an absolute position to the row replacing its token embedding (image patches),
+     * null for text; a null function means text only.
+     */
+    public GenerationResult generate(int[] promptTokens, IntFunction<float[]> inputEmbeddings,
+            GenerationOptions options, Consumer<String> onDelta, Cancellation cancel) {
         if (promptTokens.length == 0) {
             throw new IllegalArgumentException("the prompt is empty: at least one token is needed to generate");
         }
@@ -53,7 +64,7 @@ public final class Generator {
         int budget = Math.min(options.maxTokens(), room);
 
         long t0 = System.nanoTime();
-        float[] logits = session.ingest(promptTokens);
+        float[] logits = session.ingestFused(promptTokens, inputEmbeddings);
         long prefillNanos = System.nanoTime() - t0;
         long t1 = System.nanoTime();
 

@@ -2,6 +2,7 @@ package org.llama4j.model;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.llama4j.format.ModelFormatException;
 import org.llama4j.kernel.LinearMap;
 import org.llama4j.model.Llama4Weights.Block;
 import org.llama4j.model.Llama4Weights.FeedForward;
@@ -19,6 +20,7 @@ import org.llama4j.tensor.Tensor;
  *   <li>{@code experts.gate_up_proj} PyTorch [E, D, 2F]: row {@code e·D + i} holds gate ‖ up for input i;</li>
  *   <li>{@code experts.down_proj} PyTorch [E, F, D]: row {@code e·F + j} holds the outputs for hidden unit j.</li>
  * </ul>
+ * The FP8 release stores the routed experts per expert instead, as ordinary linear weights (see {@link #experts}).
  * Llama 4 Q/K rows are in Meta's order (its converter does not permute them for RoPE).
  *
  * <p>Dense Llama 3 ({@code LlamaForCausalLM}) differs in two ways: the FFN lives under {@code mlp.} (not
@@ -79,17 +81,35 @@ public final class HfWeightLayout {
         });
     }
 
+    /**
+     * The routed experts in either of the two layouts HF Llama 4 checkpoints use: the bf16 releases fuse them into
+     * {@code experts.gate_up_proj} / {@code experts.down_proj} (input-major, see the class comment); the FP8 release
+     * (Llama-4-Maverick-17B-128E-Instruct-FP8) stores every expert as its own {@code nn.Linear} modules
+     * {@code experts.<e>.gate_proj/up_proj/down_proj.weight} (one row per output), each with its FP8 row scales.
+     */
     private static MixtureOfExperts experts(TensorLookup tensors, String f, Llama4Config c) {
         int d = c.hiddenSize();
         int e = c.expertCount();
         int width = c.expertFfnWidth();
         LinearMap router = linear(tensors, f + "router.weight", d, e);
-        Tensor gateUp = tensors.require(f + "experts.gate_up_proj", 2L * width, d, e);
-        Tensor down = tensors.require(f + "experts.down_proj", d, width, e);
         List<SwiGlu> experts = new ArrayList<>();
-        for (int x = 0; x < e; x++) {
-            experts.add(new SwiGlu(LinearMap.rowsAreInputs(gateUp, (long) x * d, d, 2 * width),
-                    LinearMap.rowsAreInputs(down, (long) x * width, width, d)));
+        boolean fused = tensors.find(f + "experts.gate_up_proj").isPresent();
+        if (fused) {
+            Tensor gateUp = tensors.require(f + "experts.gate_up_proj", 2L * width, d, e);
+            Tensor down = tensors.require(f + "experts.down_proj", d, width, e);
+            for (int x = 0; x < e; x++) {
+                experts.add(new SwiGlu(LinearMap.rowsAreInputs(gateUp, (long) x * d, d, 2 * width),
+                        LinearMap.rowsAreInputs(down, (long) x * width, width, d)));
+            }
+        } else if (tensors.find(f + "experts.0.gate_proj.weight").isPresent()) {
+            for (int x = 0; x < e; x++) {
+                experts.add(swiGlu(tensors, f + "experts." + x + ".", d, width));
+            }
+        } else {
+            throw new ModelFormatException(tensors.source() + ": MoE layer '" + f
+                    + "' has no routed experts: expected fused '" + f + "experts.gate_up_proj' (bf16 releases) or "
+                    + "per-expert '" + f + "experts.0.gate_proj.weight' ... '" + f + "experts." + (e - 1)
+                    + ".down_proj.weight' (FP8 release)");
         }
         return new MixtureOfExperts(router, experts, swiGlu(tensors, f + "shared_expert.", d, width), c.expertsPerToken());
     }

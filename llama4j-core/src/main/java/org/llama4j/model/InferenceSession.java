@@ -1,6 +1,7 @@
 package org.llama4j.model;
 
 import java.util.Arrays;
+import java.util.function.IntFunction;
 import java.util.function.IntPredicate;
 
 /**
@@ -52,11 +53,19 @@ public final class InferenceSession implements AutoCloseable {
 
     /** Prefills {@code tokens} and returns the logits after the last one. */
     public float[] ingest(int[] tokens) {
+        return ingestFused(tokens, null);
+    }
+
+    /**
+     * Prefills {@code tokens} with early fusion ({@link #ingest(int[], IntPredicate, IntFunction)}) and returns the
+     * logits after the last one.
+     */
+    public float[] ingestFused(int[] tokens, IntFunction<float[]> inputEmbeddings) {
         if (tokens.length == 0) {
             throw new IllegalArgumentException("nothing to ingest");
         }
         int last = position + tokens.length - 1;
-        float[][] logits = ingest(tokens, p -> p == last);
+        float[][] logits = ingest(tokens, p -> p == last, inputEmbeddings);
         return logits[tokens.length - 1];
     }
 
@@ -70,6 +79,15 @@ public final class InferenceSession implements AutoCloseable {
      * elsewhere), indexed like {@code tokens}.
      */
     public float[][] ingest(int[] tokens, IntPredicate logitsAt) {
+        return ingest(tokens, logitsAt, null);
+    }
+
+    /**
+     * Like {@link #ingest(int[], IntPredicate)} with early fusion: {@code inputEmbeddings} maps an absolute position
+     * to the row that replaces its token embedding (an image patch), or null for the token embedding; a null
+     * function means text only.
+     */
+    public float[][] ingest(int[] tokens, IntPredicate logitsAt, IntFunction<float[]> inputEmbeddings) {
         ensureOpen();
         if (position + tokens.length > cache.contextLength()) {
             throw new IllegalStateException("context length " + cache.contextLength() + " exceeded: "
@@ -78,7 +96,8 @@ public final class InferenceSession implements AutoCloseable {
         float[][] logits = new float[tokens.length][];
         for (int from = 0; from < tokens.length; from += batchSize) {
             int to = Math.min(tokens.length, from + batchSize);
-            float[][] part = model.forward(Arrays.copyOfRange(tokens, from, to), position, cache, logitsAt, listener);
+            float[][] part = model.forward(Arrays.copyOfRange(tokens, from, to), position, cache, logitsAt, listener,
+                    inputEmbeddings);
             System.arraycopy(part, 0, logits, from, to - from);
             position += to - from;
         }

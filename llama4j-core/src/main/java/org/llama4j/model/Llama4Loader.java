@@ -1,5 +1,6 @@
 package org.llama4j.model;
 
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.llama4j.format.gguf.GgufFile;
@@ -10,17 +11,38 @@ final class Llama4Loader {
     private Llama4Loader() {
     }
 
-    static Llama4Model load(Path path) {
+    static Llama4Model load(Path path, LoadOptions options) {
         if (Files.isDirectory(path)) {
             HfModelFolder folder = HfModelFolder.open(path);
+            Arena quantized = options.quantization().isPresent() ? Arena.ofShared() : null;
             try {
                 Llama4Config config = Llama4Config.fromHf(folder.config());
                 TensorLookup tensors = new TensorLookup(path.toString(), folder::findTensor);
-                return new Llama4Model(config, HfWeightLayout.load(tensors, config), folder);
+                Llama4Weights weights = HfWeightLayout.load(tensors, config);
+                if (quantized == null) {
+                    return new Llama4Model(config, weights, folder);
+                }
+                weights = LoadTimeQuantizer.quantize(weights, config, options.quantization().get(), quantized);
+                // Routers (kept as stored) still read the mapped files: close those first, then the quantized data.
+                return new Llama4Model(config, weights, () -> {
+                    try {
+                        folder.close();
+                    } finally {
+                        quantized.close();
+                    }
+                });
             } catch (RuntimeException e) {
                 folder.close();
+                if (quantized != null) {
+                    quantized.close();
+                }
                 throw e;
             }
+        }
+        if (options.quantization().isPresent()) {
+            throw new IllegalArgumentException(path + ": quantizing at load applies to Hugging Face safetensors folders "
+                    + "(bf16 or FP8); a GGUF file is used in the types it stores (make a "
+                    + options.quantization().get().cliName() + " GGUF with llama.cpp's llama-quantize instead)");
         }
         GgufFile gguf = GgufFile.open(path);
         try {

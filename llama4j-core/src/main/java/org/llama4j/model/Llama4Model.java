@@ -57,7 +57,16 @@ public final class Llama4Model implements AutoCloseable {
      * Other architectures fail with a {@link org.llama4j.format.ModelFormatException} naming the supported ones.
      */
     public static Llama4Model load(java.nio.file.Path path) {
-        return Llama4Loader.load(path);
+        return Llama4Loader.load(path, LoadOptions.DEFAULTS);
+    }
+
+    /**
+     * Like {@link #load(java.nio.file.Path)}, with {@code options}: e.g. {@link LoadOptions#quantizedTo} quantizes
+     * an HF folder's bf16 or FP8 weights into a ggml file type while loading (an
+     * {@link IllegalArgumentException} for a GGUF file, whose types are final).
+     */
+    public static Llama4Model load(java.nio.file.Path path, LoadOptions options) {
+        return Llama4Loader.load(path, options);
     }
 
     /** Reads only the config of an HF model folder or GGUF file. */
@@ -204,7 +213,9 @@ public final class Llama4Model implements AutoCloseable {
             }
         }
         float[] headOut = new float[wanted * vocab];
-        weights.outputHead().applyBatch(headIn, headOut, wanted);
+        if (wanted > 0) { // a prefill chunk before the prompt's last token needs no logits; kernels reject batch 0
+            weights.outputHead().applyBatch(headIn, headOut, wanted);
+        }
         float[][] logits = new float[n][];
         for (int t = 0, r = 0; t < n; t++) {
             if (wantLogits[t]) {

@@ -33,6 +33,58 @@ public record ImageTokens(int imageStart, int imageEnd, int image, int patch, in
                 config.path("image_token_index").asInt(LLAMA4.patch), LLAMA4.tileXSeparator, LLAMA4.tileYSeparator);
     }
 
+    /**
+     * Replaces every {@code <|image|>} placeholder of a rendered prompt (the Hugging Face template writes one per
+     * image content part, as {@code Llama4Processor} expects) by the full layout of the corresponding image, in
+     * order. Placeholders only come from the template: message text is encoded as plain text and cannot produce
+     * the token.
+     *
+     * @throws IllegalArgumentException when the number of placeholders differs from the number of images, or the
+     *         prompt already holds {@code <|patch|>} tokens
+     */
+    public int[] expandPlaceholders(int[] promptIds, java.util.List<TilePlan> plans, int tokensPerTile) {
+        int placeholders = 0;
+        int length = promptIds.length;
+        for (int t : promptIds) {
+            if (t == patch) {
+                throw new IllegalArgumentException("the rendered prompt already contains <|patch|> (id " + patch
+                        + "); images are added through <|image|> placeholders only");
+            }
+            if (t == image) {
+                if (placeholders < plans.size()) {
+                    length += layoutLength(plans.get(placeholders).rows(), plans.get(placeholders).cols(),
+                            tokensPerTile) - 1;
+                }
+                placeholders++;
+            }
+        }
+        if (placeholders != plans.size()) {
+            throw new IllegalArgumentException("the rendered prompt has " + placeholders + " image placeholder(s) ("
+                    + IMAGE + ") but " + plans.size() + " image(s) were given; the chat template drops image parts"
+                    + " it does not render (e.g. images in system or tool messages)");
+        }
+        int[] out = new int[length];
+        int at = 0;
+        int next = 0;
+        for (int t : promptIds) {
+            if (t == image) {
+                int[] block = layout(plans.get(next++), tokensPerTile);
+                System.arraycopy(block, 0, out, at, block.length);
+                at += block.length;
+            } else {
+                out[at++] = t;
+            }
+        }
+        assert at == length;
+        return out;
+    }
+
+    /** Tokens of {@link #layout(int, int, int)}. */
+    public static int layoutLength(int rows, int cols, int tokensPerTile) {
+        boolean grid = rows * cols > 1;
+        return 2 + 1 + tokensPerTile + (grid ? rows * cols * tokensPerTile + rows * (cols - 1) + rows : 0);
+    }
+
     /** The layout of an image cut as {@code plan} says, each tile worth {@code tokensPerTile} patch tokens. */
     public int[] layout(TilePlan plan, int tokensPerTile) {
         return layout(plan.rows(), plan.cols(), tokensPerTile);
@@ -50,7 +102,7 @@ public record ImageTokens(int imageStart, int imageEnd, int image, int patch, in
                     + " tokens per tile: all must be positive");
         }
         boolean grid = rows * cols > 1;
-        int n = 2 + 1 + tokensPerTile + (grid ? rows * cols * tokensPerTile + rows * (cols - 1) + rows : 0);
+        int n = layoutLength(rows, cols, tokensPerTile);
         int[] out = new int[n];
         int i = 0;
         out[i++] = imageStart;

@@ -39,6 +39,11 @@ public final class MultimodalPrompt {
         }
     }
 
+    /** A prompt without images: every position takes its token embedding. */
+    public static MultimodalPrompt textOnly(int[] tokens) {
+        return new MultimodalPrompt(tokens, -1, new float[0][]);
+    }
+
     public static Builder builder(ImageTokens ids, int tokensPerTile) {
         return new Builder(ids, tokensPerTile);
     }
@@ -49,6 +54,11 @@ public final class MultimodalPrompt {
 
     public int length() {
         return tokens.length;
+    }
+
+    /** Whether any position takes a vision embedding. */
+    public boolean hasImages() {
+        return patchEmbeddings.length > 0;
     }
 
     public int patchToken() {

@@ -3,11 +3,19 @@ package org.llama4j.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.llama4j.chat.ChatMessage;
+import org.llama4j.chat.ToolCall;
 
-/** Validation of the chat-specific request fields: messages, tools, tool_choice, response_format. */
+/**
+ * Validation of the chat-specific request fields: messages, tools, tool_choice, response_format. Messages come out
+ * as {@link ChatMessage}s in the Hugging Face shape the chat template expects: roles {@code system}, {@code user},
+ * {@code assistant}, {@code tool} ({@code developer} arrives as system, {@code ipython} as tool), content as one
+ * string (text parts concatenated), tool-call arguments as JSON objects.
+ */
 final class ChatMessages {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -43,10 +51,9 @@ final class ChatMessages {
                 default -> throw ApiException.invalidRequest("unknown role '" + roleNode.textValue() + "' in "
                         + where + "; expected system, developer, user, assistant or tool", where + ".role");
             };
-            List<ChatMessage.ToolCall> calls = role.equals("assistant") ? toolCalls(m.get("tool_calls"), where)
-                    : List.of();
+            List<ToolCall> calls = role.equals("assistant") ? toolCalls(m.get("tool_calls"), where) : List.of();
             boolean contentOptional = role.equals("assistant") && !calls.isEmpty();
-            out.add(new ChatMessage(role, content(m.get("content"), where, contentOptional), calls));
+            out.add(new ChatMessage(role, TextNode.valueOf(content(m.get("content"), where, contentOptional)), calls));
         }
         return out;
     }
@@ -77,14 +84,14 @@ final class ChatMessages {
         return text.toString();
     }
 
-    private static List<ChatMessage.ToolCall> toolCalls(JsonNode calls, String where) {
+    private static List<ToolCall> toolCalls(JsonNode calls, String where) {
         if (calls == null || calls.isNull()) {
             return List.of();
         }
         if (!calls.isArray()) {
             throw RequestFields.wrongType(where + ".tool_calls", "an array");
         }
-        List<ChatMessage.ToolCall> out = new ArrayList<>();
+        List<ToolCall> out = new ArrayList<>();
         for (JsonNode call : calls) {
             JsonNode function = call.path("function");
             if (!function.path("name").isTextual()) {
@@ -92,20 +99,18 @@ final class ChatMessages {
                         where + ".tool_calls");
             }
             JsonNode args = function.path("arguments");
-            String argsJson;
             if (args.isTextual()) {
                 try {
-                    argsJson = JSON.readTree(args.textValue()).toString();
+                    args = JSON.readTree(args.textValue());
                 } catch (IOException e) {
                     throw ApiException.invalidRequest(where + ".tool_calls[].function.arguments is not valid JSON",
                             where + ".tool_calls");
                 }
-            } else if (args.isObject()) {
-                argsJson = args.toString();
-            } else {
-                argsJson = "{}";
             }
-            out.add(new ChatMessage.ToolCall(call.path("id").asText(""), function.get("name").textValue(), argsJson));
+            if (args == null || !args.isObject()) {
+                args = JSON.createObjectNode();
+            }
+            out.add(new ToolCall(function.get("name").textValue(), args));
         }
         return out;
     }

@@ -20,7 +20,14 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import org.llama4j.chat.ChatMessage;
+import org.llama4j.chat.ChatTemplate;
+import org.llama4j.chat.ToolCall;
+import org.llama4j.chat.ToolCallParse;
+import org.llama4j.chat.ToolCallParser;
 import org.llama4j.model.Llama4Model;
+import org.llama4j.safety.guard.GuardResult;
+import org.llama4j.safety.guard.GuardVerdict;
 import org.llama4j.server.GenerationEvent.TokenLogprob;
 import org.llama4j.tokenizer.Tokenizer;
 import org.slf4j.Logger;
@@ -28,18 +35,25 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The OpenAI-compatible HTTP API over one model: {@code POST /v1/chat/completions}, {@code POST /v1/completions},
- * {@code GET /v1/models}, {@code GET /health}, {@code GET /metrics}.
+ * {@code POST /v1/moderations} (with a guard model), {@code GET /v1/models}, {@code GET /health},
+ * {@code GET /metrics}.
  *
  * <p>HTTP comes up first and answers 503 until {@link #attach} hands over the loaded model, so orchestrators can
  * watch {@code /health} while a large model loads. Requests run on virtual threads: each validates and renders its
  * prompt, submits a {@link GenerationJob} to the {@link BatchScheduler} and relays the scheduler's events, as
  * one JSON body or as server-sent events. Every failure is answered in OpenAI's error shape.
+ *
+ * <p>Shields ({@link ShieldConfig}): the input is checked before the job is submitted, the output (with
+ * {@code guardOutput}) once generation has finished; a streamed answer is then withheld until it has passed. A
+ * blocked request is answered 200 in the normal shape with {@code finish_reason: "content_filter"}, the message's
+ * {@code refusal} saying why, and the choice's {@code content_filter_results} naming the shield, stage, verdict
+ * and categories ({@link ShieldBlock#toJson}).
  */
 public final class OpenAiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OpenAiServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> ROUTES = Set.of("/v1/chat/completions", "/v1/completions", "/v1/models",
-            "/health", "/metrics");
+    private static final Set<String> ROUTES = Set.of("/v1/chat/completions", "/v1/completions", "/v1/moderations",
+            "/v1/models", "/health", "/metrics");
     private static final String JSON_INSTRUCTION = "Respond with a single valid JSON object and nothing else.";
 
     private final ServerOptions options;
@@ -49,7 +63,7 @@ public final class OpenAiServer implements AutoCloseable {
     private volatile Engine engine;
 
     /** What serves requests once the model is loaded. */
-    private record Engine(BatchScheduler scheduler, Tokenizer tokenizer, Llama4PromptFormat format) {
+    private record Engine(BatchScheduler scheduler, Tokenizer tokenizer, ChatPrompts prompts, Shields shields) {
     }
 
     private OpenAiServer(ServerOptions options) {
@@ -69,6 +83,7 @@ public final class OpenAiServer implements AutoCloseable {
             config.routes.get("/v1/models", this::models);
             config.routes.post("/v1/chat/completions", this::chatCompletions);
             config.routes.post("/v1/completions", this::completions);
+            config.routes.post("/v1/moderations", this::moderations);
             config.routes.exception(ApiException.class, (e, ctx) -> writeError(ctx, e));
             config.routes.exception(Exception.class, (e, ctx) -> {
                 LOG.error("unexpected failure on {} {}", ctx.method(), ctx.path(), e);
@@ -88,15 +103,26 @@ public final class OpenAiServer implements AutoCloseable {
         return server;
     }
 
-    /** Hands over the loaded model: the scheduler thread starts and the API becomes ready. */
+    /** Hands over a model without a chat template (Meta's built-in format) and without shields. */
     public void attach(Llama4Model model, Tokenizer tokenizer, TokenSampler.Factory samplers) {
+        attach(model, tokenizer, Optional.empty(), samplers, ShieldConfig.NONE);
+    }
+
+    /**
+     * Hands over the loaded model: the scheduler thread starts and the API becomes ready.
+     *
+     * @param template the model's chat template ({@link ChatTemplate#forModel}); empty: Meta's built-in format
+     * @param shields  the safety checks every request goes through
+     */
+    public void attach(Llama4Model model, Tokenizer tokenizer, Optional<ChatTemplate> template,
+            TokenSampler.Factory samplers, ShieldConfig shields) {
         if (engine != null) {
             throw new IllegalStateException("a model is already attached");
         }
         int context = Math.min(options.contextSize(), model.config().contextLength());
         BatchScheduler scheduler = new BatchScheduler(model, tokenizer, options.parallel(), context,
                 options.queueCapacity(), samplers, metrics);
-        engine = new Engine(scheduler, tokenizer, new Llama4PromptFormat(tokenizer));
+        engine = new Engine(scheduler, tokenizer, new ChatPrompts(tokenizer, template), new Shields(shields, metrics));
     }
 
     public int port() {
@@ -113,6 +139,7 @@ public final class OpenAiServer implements AutoCloseable {
         Engine e = engine;
         if (e != null) {
             e.scheduler().close();
+            e.shields().close();
         }
     }
 
@@ -234,10 +261,11 @@ public final class OpenAiServer implements AutoCloseable {
             String call = "Call the function '" + toolChoice + "'.";
             instruction = instruction == null ? call : instruction + " " + call;
         }
-        int[] prompt = e.format().render(messages, toolsActive ? tools : null, instruction);
+        int[] prompt = e.prompts().chat(messages, toolsActive ? tools : null, instruction);
         GenerationJob job = job(e, fields, prompt, fields.chatTopLogprobs());
-        Completion c = new Completion("chatcmpl-" + randomId(), true, toolsActive, jsonMode, fields.includeUsage());
-        run(ctx, e, job, c, fields.stream());
+        Completion c = new Completion("chatcmpl-" + randomId(), true, toolsActive, jsonMode, fields.includeUsage(),
+                messages, prompt.length);
+        guardAndRun(ctx, e, job, c, fields.stream());
     }
 
     // ---- /v1/completions --------------------------------------------------------------------------------------
@@ -263,10 +291,12 @@ public final class OpenAiServer implements AutoCloseable {
             throw ApiException.invalidRequest("'suffix' and 'echo' are not supported", root.hasNonNull("suffix")
                     ? "suffix" : "echo");
         }
-        int[] tokens = e.format().renderCompletion(prompt);
+        int[] tokens = e.prompts().completion(prompt);
         GenerationJob job = job(e, fields, tokens, fields.completionTopLogprobs());
-        Completion c = new Completion("cmpl-" + randomId(), false, false, false, fields.includeUsage());
-        run(ctx, e, job, c, fields.stream());
+        // The shields judge a plain prompt as a user message and its continuation as the assistant's answer.
+        Completion c = new Completion("cmpl-" + randomId(), false, false, false, fields.includeUsage(),
+                List.of(ChatMessage.user(prompt)), tokens.length);
+        guardAndRun(ctx, e, job, c, fields.stream());
     }
 
     private GenerationJob job(Engine e, RequestFields fields, int[] prompt, int topLogprobs) {
@@ -279,6 +309,85 @@ public final class OpenAiServer implements AutoCloseable {
         return new GenerationJob(prompt, fields.sampling(), maxTokens, fields.stops(), topLogprobs);
     }
 
+    // ---- /v1/moderations --------------------------------------------------------------------------------------
+
+    /**
+     * OpenAI's moderation shape from Llama Guard: {@code flagged} is the guard's block decision (an error verdict, a
+     * failed or timed-out check flag too: fail closed); {@code categories} uses the OpenAI names that Llama Guard's
+     * reported codes map to ({@link ModerationCategories}); Llama Guard gives one calibrated P(unsafe) for the whole
+     * verdict, reported in {@code category_scores} for each flagged category (0 for the others) and in
+     * {@code llama_guard.p_unsafe}, with the raw codes in {@code llama_guard.categories}.
+     */
+    private void moderations(Context ctx) {
+        ObjectNode root = readBody(ctx);
+        Engine e = ready();
+        if (!e.shields().hasGuard()) {
+            throw new ApiException(404, "invalid_request_error", "moderation needs a guard model: start the server"
+                    + " with --guard-model", null, "moderation_unavailable");
+        }
+        List<String> inputs = moderationInputs(root.get("input"));
+        ObjectNode body = JSON.createObjectNode();
+        body.put("id", "modr-" + randomId());
+        body.put("model", root.path("model").isTextual() ? root.get("model").textValue() : options.modelId());
+        ArrayNode results = body.putArray("results");
+        for (String input : inputs) {
+            Optional<GuardResult> checked = e.shields().moderate(input);
+            GuardVerdict verdict = checked.map(GuardResult::verdict).orElse(GuardVerdict.error());
+            double pUnsafe = verdict.pUnsafe().orElse(verdict.block() ? 1.0 : 0.0);
+            Set<String> flaggedNames = ModerationCategories.openAiNames(verdict.categories());
+            ObjectNode result = results.addObject();
+            result.put("flagged", verdict.block());
+            ObjectNode categories = result.putObject("categories");
+            ObjectNode scores = result.putObject("category_scores");
+            for (String name : ModerationCategories.OPENAI_NAMES) {
+                categories.put(name, flaggedNames.contains(name));
+                scores.put(name, flaggedNames.contains(name) ? pUnsafe : 0.0);
+            }
+            ObjectNode guard = result.putObject("llama_guard");
+            guard.put("verdict", verdict.verdict().wireName());
+            verdict.categories().forEach(guard.putArray("categories")::add);
+            if (verdict.pUnsafe().isPresent()) {
+                guard.put("p_unsafe", verdict.pUnsafe().getAsDouble());
+            } else {
+                guard.putNull("p_unsafe");
+            }
+            if (verdict.block()) {
+                if (verdict.categories().isEmpty()) {
+                    metrics.shieldBlock(ShieldBlock.LLAMA_GUARD, "moderation", ShieldBlock.ERROR);
+                } else {
+                    verdict.categories().forEach(code -> metrics.shieldBlock(ShieldBlock.LLAMA_GUARD, "moderation",
+                            code));
+                }
+            }
+        }
+        ctx.contentType("application/json").result(body.toString());
+    }
+
+    /** A string, an array of strings, or an array of {@code {"type": "text", "text": ...}} parts. */
+    private static List<String> moderationInputs(JsonNode input) {
+        if (input == null || input.isNull()) {
+            throw ApiException.invalidRequest("'input' is required", "input");
+        }
+        if (input.isTextual()) {
+            return List.of(input.textValue());
+        }
+        if (!input.isArray() || input.isEmpty()) {
+            throw RequestFields.wrongType("input", "a string or a non-empty array of strings or text parts");
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode item : input) {
+            if (item.isTextual()) {
+                out.add(item.textValue());
+            } else if (item.path("type").asText("").equals("text") && item.path("text").isTextual()) {
+                out.add(item.get("text").textValue());
+            } else {
+                throw ApiException.invalidRequest("'input' items must be strings or {\"type\": \"text\", \"text\":"
+                        + " ...}; images are not supported", "input");
+            }
+        }
+        return out;
+    }
+
     // ---- generation relay -------------------------------------------------------------------------------------
 
     /** Per-request output state, shared by the streaming and the non-streaming path. */
@@ -288,19 +397,24 @@ public final class OpenAiServer implements AutoCloseable {
         final boolean tools;
         final boolean jsonMode;
         final boolean includeUsage;
+        /** The conversation as the shields judge it. */
+        final List<ChatMessage> conversation;
+        final int promptTokens;
         final StringBuilder text = new StringBuilder();
+        /** Log-probabilities not yet sent (streaming) or all of them (non-streaming). */
         final List<TokenLogprob> logprobs = new ArrayList<>();
-        /** Streamed text not yet sent because it might turn out to be a tool call. */
-        final StringBuilder held = new StringBuilder();
-        boolean holding;
+        /** Characters of {@link #text} already streamed. */
+        int sent;
 
-        Completion(String id, boolean chat, boolean tools, boolean jsonMode, boolean includeUsage) {
+        Completion(String id, boolean chat, boolean tools, boolean jsonMode, boolean includeUsage,
+                List<ChatMessage> conversation, int promptTokens) {
             this.id = id;
             this.chat = chat;
             this.tools = tools;
             this.jsonMode = jsonMode;
             this.includeUsage = includeUsage;
-            this.holding = tools;
+            this.conversation = conversation;
+            this.promptTokens = promptTokens;
         }
 
         ObjectNode envelope(boolean chunk) {
@@ -312,16 +426,41 @@ public final class OpenAiServer implements AutoCloseable {
             o.put("system_fingerprint", "llama4j");
             return o;
         }
+
+        /** Tool calls in the finished output, when tools were offered and the answer was not cut off. */
+        Optional<ToolCallParse.Calls> toolCalls(String finishReason) {
+            if (tools && !finishReason.equals("length")
+                    && ToolCallParser.parse(text.toString()) instanceof ToolCallParse.Calls calls) {
+                return Optional.of(calls);
+            }
+            return Optional.empty();
+        }
     }
 
-    private void run(Context ctx, Engine e, GenerationJob job, Completion c, boolean stream) throws IOException {
+    /** Checks the input; a blocked request never reaches the scheduler. */
+    private void guardAndRun(Context ctx, Engine e, GenerationJob job, Completion c, boolean stream)
+            throws IOException {
+        Optional<ShieldBlock> block = e.shields().checkInput(c.conversation);
+        if (block.isPresent()) {
+            if (stream) {
+                startEventStream(ctx);
+                try {
+                    sendBlocked(ctx.res().getOutputStream(), c, block.get(), 0);
+                } catch (IOException gone) {
+                    LOG.debug("client went away before its refusal: {}", gone.toString());
+                }
+            } else {
+                ctx.contentType("application/json").result(blockedBody(c, block.get(), 0).toString());
+            }
+            return;
+        }
         GenerationHandle handle = e.scheduler().submit(job);
         boolean done = false;
         try {
             if (stream) {
-                done = stream(ctx, handle, c);
+                done = stream(ctx, e, handle, c);
             } else {
-                done = collect(ctx, handle, c);
+                done = collect(ctx, e, handle, c);
             }
         } finally {
             if (!done) {
@@ -331,7 +470,7 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     /** Waits for the whole generation and answers with one JSON body. */
-    private boolean collect(Context ctx, GenerationHandle handle, Completion c) throws IOException {
+    private boolean collect(Context ctx, Engine e, GenerationHandle handle, Completion c) throws IOException {
         while (true) {
             GenerationEvent event = nextEvent(handle);
             switch (event) {
@@ -347,6 +486,12 @@ public final class OpenAiServer implements AutoCloseable {
                 case GenerationEvent.Failed f -> throw new ApiException(500, "server_error", f.message(), null,
                         null);
                 case GenerationEvent.Finished f -> {
+                    Optional<ShieldBlock> block = e.shields().checkOutput(c.conversation, c.text.toString());
+                    if (block.isPresent()) {
+                        ctx.contentType("application/json")
+                                .result(blockedBody(c, block.get(), f.completionTokens()).toString());
+                        return true;
+                    }
                     ObjectNode body = c.envelope(false);
                     ObjectNode choice = body.putArray("choices").addObject();
                     choice.put("index", 0);
@@ -354,11 +499,15 @@ public final class OpenAiServer implements AutoCloseable {
                     if (c.chat) {
                         ObjectNode message = choice.putObject("message");
                         message.put("role", "assistant");
-                        Optional<List<ToolCallExtractor.Call>> calls = c.tools
-                                ? ToolCallExtractor.extract(c.text.toString()) : Optional.empty();
-                        if (calls.isPresent() && !finish.equals("length")) {
-                            message.putNull("content");
-                            message.set("tool_calls", toolCallsJson(calls.get(), false));
+                        Optional<ToolCallParse.Calls> calls = c.toolCalls(finish);
+                        if (calls.isPresent()) {
+                            String before = calls.get().content();
+                            if (before.isEmpty()) {
+                                message.putNull("content");
+                            } else {
+                                message.put("content", before);
+                            }
+                            message.set("tool_calls", toolCallsJson(calls.get().calls(), false));
                             finish = "tool_calls";
                         } else {
                             checkJson(c, finish);
@@ -373,7 +522,7 @@ public final class OpenAiServer implements AutoCloseable {
                                 : completionLogprobs(c.logprobs));
                     }
                     choice.put("finish_reason", finish);
-                    body.set("usage", usage(f));
+                    body.set("usage", usage(f.promptTokens(), f.completionTokens()));
                     ctx.contentType("application/json").result(body.toString());
                     return true;
                 }
@@ -381,15 +530,25 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    /** Relays the generation as server-sent events; a failed write means the client left: cancel. */
-    private boolean stream(Context ctx, GenerationHandle handle, Completion c) {
+    private static void startEventStream(Context ctx) {
         ctx.status(200);
         ctx.res().setContentType("text/event-stream");
         ctx.res().setCharacterEncoding("UTF-8");
         ctx.res().setHeader("Cache-Control", "no-cache");
         ctx.res().setHeader("X-Accel-Buffering", "no");
+    }
+
+    /**
+     * Relays the generation as server-sent events; a failed write means the client left: cancel. With an output
+     * shield the events are written to a buffer and reach the client only once the whole answer has passed; a
+     * blocked answer is replaced by a refusal, so no unchecked text is ever sent.
+     */
+    private boolean stream(Context ctx, Engine e, GenerationHandle handle, Completion c) {
+        startEventStream(ctx);
         try {
-            OutputStream out = ctx.res().getOutputStream();
+            OutputStream client = ctx.res().getOutputStream();
+            ByteArrayOutputStream withheld = e.shields().guardsOutput() ? new ByteArrayOutputStream() : null;
+            OutputStream out = withheld != null ? withheld : client;
             if (c.chat) {
                 ObjectNode first = chunk(c);
                 ((ObjectNode) first.withArray("choices").get(0)).putObject("delta").put("role", "assistant")
@@ -404,52 +563,33 @@ public final class OpenAiServer implements AutoCloseable {
                     }
                     case GenerationEvent.Token t -> {
                         c.text.append(t.text());
-                        streamText(out, c, t.text(), t.logprob());
+                        if (t.logprob() != null) {
+                            c.logprobs.add(t.logprob());
+                        }
+                        streamText(out, c, false);
                     }
                     case GenerationEvent.Failed f -> {
                         ObjectNode error = JSON.createObjectNode();
                         error.putObject("error").put("message", f.message()).put("type", "server_error")
                                 .putNull("param").putNull("code");
-                        send(out, error);
-                        sendDone(out);
+                        // Withheld text was never checked: the client gets only the error.
+                        send(client, error);
+                        sendDone(client);
                         return true;
                     }
                     case GenerationEvent.Finished f -> {
-                        String finish = f.finishReason();
-                        Optional<List<ToolCallExtractor.Call>> calls = c.holding && !finish.equals("length")
-                                ? ToolCallExtractor.extract(c.held.toString()) : Optional.empty();
-                        if (calls.isPresent()) {
-                            ObjectNode calling = chunk(c);
-                            ((ObjectNode) calling.withArray("choices").get(0)).putObject("delta")
-                                    .set("tool_calls", toolCallsJson(calls.get(), true));
-                            send(out, calling);
-                            finish = "tool_calls";
-                        } else if (!c.held.isEmpty()) {
-                            c.holding = false;
-                            streamText(out, c, "", null);
+                        if (withheld != null) {
+                            Optional<ShieldBlock> block = e.shields().checkOutput(c.conversation, c.text.toString());
+                            if (block.isPresent()) {
+                                sendBlocked(client, c, block.get(), f.completionTokens());
+                                return true;
+                            }
                         }
-                        ObjectNode last = chunk(c);
-                        ObjectNode choice = (ObjectNode) last.withArray("choices").get(0);
-                        if (c.chat) {
-                            choice.putObject("delta");
-                        } else {
-                            choice.put("text", "");
+                        finishStream(out, c, f);
+                        if (withheld != null) {
+                            withheld.writeTo(client);
+                            client.flush();
                         }
-                        choice.put("finish_reason", finish);
-                        send(out, last);
-                        if (c.jsonMode && !finish.equals("length") && !isJsonObject(c.text.toString())) {
-                            ObjectNode error = JSON.createObjectNode();
-                            error.putObject("error").put("message", "the model's output is not a valid JSON object")
-                                    .put("type", "server_error").putNull("param").put("code", "invalid_json_output");
-                            send(out, error);
-                        }
-                        if (c.includeUsage) {
-                            ObjectNode usage = c.envelope(true);
-                            usage.putArray("choices");
-                            usage.set("usage", usage(f));
-                            send(out, usage);
-                        }
-                        sendDone(out);
                         return true;
                     }
                 }
@@ -460,38 +600,118 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    /** Sends {@code delta} (after anything held back), unless it might still be the start of a tool call. */
-    private void streamText(OutputStream out, Completion c, String delta, TokenLogprob logprob) throws IOException {
-        if (logprob != null) {
-            c.logprobs.add(logprob);
+    /** The end of a stream: held text or tool calls, the finish chunk, the JSON check, usage, [DONE]. */
+    private void finishStream(OutputStream out, Completion c, GenerationEvent.Finished f) throws IOException {
+        String finish = f.finishReason();
+        Optional<ToolCallParse.Calls> calls = c.toolCalls(finish);
+        if (calls.isPresent()) {
+            // Hold-back kept everything from the start of the calls; any text before them was sent as content.
+            ObjectNode calling = chunk(c);
+            ((ObjectNode) calling.withArray("choices").get(0)).putObject("delta")
+                    .set("tool_calls", toolCallsJson(calls.get().calls(), true));
+            send(out, calling);
+            finish = "tool_calls";
+        } else {
+            streamText(out, c, true);
         }
-        if (c.holding) {
-            c.held.append(delta);
-            if (ToolCallExtractor.mayBeToolCall(c.held.toString())) {
-                return;
-            }
-            c.holding = false;
+        ObjectNode last = chunk(c);
+        ObjectNode choice = (ObjectNode) last.withArray("choices").get(0);
+        if (c.chat) {
+            choice.putObject("delta");
+        } else {
+            choice.put("text", "");
         }
-        String text = c.held + delta;
-        c.held.setLength(0);
-        if (text.isEmpty() && c.logprobs.isEmpty()) {
+        choice.put("finish_reason", finish);
+        send(out, last);
+        if (c.jsonMode && !finish.equals("length") && !isJsonObject(c.text.toString())) {
+            ObjectNode error = JSON.createObjectNode();
+            error.putObject("error").put("message", "the model's output is not a valid JSON object")
+                    .put("type", "server_error").putNull("param").put("code", "invalid_json_output");
+            send(out, error);
+        }
+        if (c.includeUsage) {
+            send(out, usageChunk(c, f.promptTokens(), f.completionTokens()));
+        }
+        sendDone(out);
+    }
+
+    /**
+     * Sends the text not yet sent, except (while tools are offered and the answer is not finished) what might
+     * still become a tool call; pending log-probabilities travel with the next text.
+     */
+    private void streamText(OutputStream out, Completion c, boolean finished) throws IOException {
+        String all = c.text.toString();
+        int releasable = c.tools && !finished ? ToolCallHoldBack.releasable(all) : all.length();
+        String delta = releasable > c.sent ? all.substring(c.sent, releasable) : "";
+        boolean holding = releasable < all.length();
+        if (delta.isEmpty() && (c.logprobs.isEmpty() || holding)) {
             return;
         }
+        c.sent += delta.length();
         ObjectNode chunk = chunk(c);
         ObjectNode choice = (ObjectNode) chunk.withArray("choices").get(0);
         if (c.chat) {
-            choice.putObject("delta").put("content", text);
+            choice.putObject("delta").put("content", delta);
             if (!c.logprobs.isEmpty()) {
                 choice.set("logprobs", chatLogprobs(c.logprobs));
             }
         } else {
-            choice.put("text", text);
+            choice.put("text", delta);
             if (!c.logprobs.isEmpty()) {
                 choice.set("logprobs", completionLogprobs(c.logprobs));
             }
         }
         c.logprobs.clear();
         send(out, chunk);
+    }
+
+    /** The non-streaming answer of a blocked request. */
+    private ObjectNode blockedBody(Completion c, ShieldBlock block, int completionTokens) {
+        ObjectNode body = c.envelope(false);
+        ObjectNode choice = body.putArray("choices").addObject();
+        choice.put("index", 0);
+        if (c.chat) {
+            choice.putObject("message").put("role", "assistant").putNull("content").put("refusal", block.refusal());
+        } else {
+            choice.put("text", "");
+        }
+        choice.putNull("logprobs");
+        choice.put("finish_reason", "content_filter");
+        choice.set("content_filter_results", block.toJson());
+        body.set("usage", usage(c.promptTokens, completionTokens));
+        return body;
+    }
+
+    /** The streamed answer of a blocked request: the refusal, the content_filter finish, usage, [DONE]. */
+    private void sendBlocked(OutputStream out, Completion c, ShieldBlock block, int completionTokens)
+            throws IOException {
+        if (c.chat) {
+            ObjectNode refusal = chunk(c);
+            ((ObjectNode) refusal.withArray("choices").get(0)).putObject("delta").put("role", "assistant")
+                    .put("refusal", block.refusal());
+            send(out, refusal);
+        }
+        ObjectNode last = chunk(c);
+        ObjectNode choice = (ObjectNode) last.withArray("choices").get(0);
+        if (c.chat) {
+            choice.putObject("delta");
+        } else {
+            choice.put("text", "");
+        }
+        choice.put("finish_reason", "content_filter");
+        choice.set("content_filter_results", block.toJson());
+        send(out, last);
+        if (c.includeUsage) {
+            send(out, usageChunk(c, c.promptTokens, completionTokens));
+        }
+        sendDone(out);
+    }
+
+    private ObjectNode usageChunk(Completion c, int promptTokens, int completionTokens) {
+        ObjectNode usage = c.envelope(true);
+        usage.putArray("choices");
+        usage.set("usage", usage(promptTokens, completionTokens));
+        return usage;
     }
 
     private ObjectNode chunk(Completion c) {
@@ -542,7 +762,7 @@ public final class OpenAiServer implements AutoCloseable {
         return s.length() <= 200 ? s : s.substring(0, 200) + "...";
     }
 
-    private static ArrayNode toolCallsJson(List<ToolCallExtractor.Call> calls, boolean indexed) {
+    private static ArrayNode toolCallsJson(List<ToolCall> calls, boolean indexed) {
         ArrayNode array = JSON.createArrayNode();
         for (int i = 0; i < calls.size(); i++) {
             ObjectNode call = array.addObject();
@@ -557,10 +777,9 @@ public final class OpenAiServer implements AutoCloseable {
         return array;
     }
 
-    private static ObjectNode usage(GenerationEvent.Finished f) {
-        return JSON.createObjectNode().put("prompt_tokens", f.promptTokens())
-                .put("completion_tokens", f.completionTokens())
-                .put("total_tokens", f.promptTokens() + f.completionTokens());
+    private static ObjectNode usage(int promptTokens, int completionTokens) {
+        return JSON.createObjectNode().put("prompt_tokens", promptTokens).put("completion_tokens", completionTokens)
+                .put("total_tokens", promptTokens + completionTokens);
     }
 
     private static ObjectNode chatLogprobs(List<TokenLogprob> logprobs) {

@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class ServerMetrics {
     private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> shieldBlocks = new ConcurrentHashMap<>();
     private final LongAdder promptTokens = new LongAdder();
     private final LongAdder completionTokens = new LongAdder();
     private final LongAdder prefillTokens = new LongAdder();
@@ -30,6 +31,18 @@ public final class ServerMetrics {
     /** Counts a finished HTTP request by route and status code. */
     public void request(String route, int status) {
         requests.computeIfAbsent(route + "\u0000" + status, k -> new LongAdder()).increment();
+    }
+
+    /** Counts a request (or moderation input) a shield stopped, once per reported category. */
+    void shieldBlock(String shield, String stage, String category) {
+        shieldBlocks.computeIfAbsent(shield + "\u0000" + stage + "\u0000" + category, k -> new LongAdder())
+                .increment();
+    }
+
+    /** Blocks so far for one shield, stage and category (tests and diagnostics). */
+    public long shieldBlocks(String shield, String stage, String category) {
+        LongAdder n = shieldBlocks.get(shield + "\u0000" + stage + "\u0000" + category);
+        return n == null ? 0 : n.sum();
     }
 
     void tokens(int prompt, int completion) {
@@ -85,6 +98,15 @@ public final class ServerMetrics {
             String[] parts = key.split("\u0000", 2);
             out.append("llama4j_requests_total{route=\"").append(escape(parts[0])).append("\",status=\"")
                     .append(parts[1]).append("\"} ").append(count.sum()).append('\n');
+        });
+        out.append("# HELP llama4j_shield_blocks_total Requests stopped by a safety shield, by shield, stage and"
+                + " category (a hazard code, a Prompt Guard label, or error for a failed or timed-out check).\n");
+        out.append("# TYPE llama4j_shield_blocks_total counter\n");
+        new TreeMap<>(shieldBlocks).forEach((key, count) -> {
+            String[] parts = key.split("\u0000", 3);
+            out.append("llama4j_shield_blocks_total{shield=\"").append(escape(parts[0])).append("\",stage=\"")
+                    .append(escape(parts[1])).append("\",category=\"").append(escape(parts[2])).append("\"} ")
+                    .append(count.sum()).append('\n');
         });
         counter(out, "llama4j_prompt_tokens_total", "Prompt tokens of finished requests.", promptTokens.sum());
         counter(out, "llama4j_completion_tokens_total", "Generated tokens of finished requests.",

@@ -1,6 +1,7 @@
 package org.llama4j.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.InputStream;
@@ -11,12 +12,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.llama4j.chat.ChatMessage;
+import org.llama4j.chat.ChatTemplate;
+import org.llama4j.chat.PromptEncoder;
 
 /** The API over plain HTTP: streaming equivalence, usage, errors in OpenAI's shape, disconnects. */
 @Timeout(120)
@@ -54,6 +60,10 @@ class OpenAiHttpTest {
         assertThat(body.at("/choices/0/finish_reason").asText()).isIn("stop", "length");
         JsonNode usage = body.get("usage");
         assertThat(usage.get("completion_tokens").asInt()).isBetween(1, 24);
+        // The prompt is the official template's rendering, content encoded as plain text.
+        int[] expectedPrompt = PromptEncoder.encode(h.tiny.tokenizer, ServerHarness.OFFICIAL_TEMPLATE.render(
+                List.of(ChatMessage.system("Be brief."), ChatMessage.user("hello world <|eot|>")), null, true, null));
+        assertThat(usage.get("prompt_tokens").asInt()).isEqualTo(expectedPrompt.length);
         assertThat(usage.get("total_tokens").asInt())
                 .isEqualTo(usage.get("prompt_tokens").asInt() + usage.get("completion_tokens").asInt());
 
@@ -84,12 +94,25 @@ class OpenAiHttpTest {
     }
 
     @Test
-    void specialTokenTextFromTheClientIsPlainText() throws Exception {
-        Llama4PromptFormat format = new Llama4PromptFormat(h.tiny.tokenizer);
-        int[] ids = format.render(List.of(new ChatMessage("user", "a<|eot|>b", List.of())), null, null);
+    void specialTokenTextFromTheClientIsPlainTextWithAndWithoutATemplate() {
         int eot = h.tiny.tokenizer.eotId();
-        long eots = java.util.Arrays.stream(ids).filter(id -> id == eot).count();
-        assertThat(eots).as("only the template's end of turn").isEqualTo(1);
+        for (Optional<ChatTemplate> template : List.of(Optional.<ChatTemplate>empty(),
+                Optional.of(ServerHarness.OFFICIAL_TEMPLATE))) {
+            int[] ids = new ChatPrompts(h.tiny.tokenizer, template).chat(List.of(ChatMessage.user("a<|eot|>b")), null,
+                    null);
+            long eots = Arrays.stream(ids).filter(id -> id == eot).count();
+            assertThat(eots).as("only the template's end of turn (" + template + ")").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void toolsNeedAChatTemplate() throws Exception {
+        JsonNode tools = ServerHarness.json("[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]");
+        List<ChatMessage> chat = List.of(ChatMessage.user("hi"));
+        assertThat(new ChatPrompts(h.tiny.tokenizer, Optional.of(ServerHarness.OFFICIAL_TEMPLATE)).chat(chat, tools,
+                null)).isNotEmpty();
+        assertThatThrownBy(() -> new ChatPrompts(h.tiny.tokenizer, Optional.empty()).chat(chat, tools, null))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400));
     }
 
     @Test

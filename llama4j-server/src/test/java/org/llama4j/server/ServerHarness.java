@@ -9,18 +9,31 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
+import org.llama4j.chat.ChatTemplate;
+import org.llama4j.model.synthetic.SyntheticModelWriter;
 
-/** A server on 127.0.0.1 with a free port, plus a plain HTTP client with bounded timeouts. */
+/**
+ * A server on 127.0.0.1 with a free port over {@link TinyServerModel} (chats rendered with the official Llama 4
+ * template), plus a plain HTTP client with bounded timeouts.
+ */
 final class ServerHarness implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
+    static final ChatTemplate OFFICIAL_TEMPLATE = ChatTemplate.of(SyntheticModelWriter.chatTemplate());
     final OpenAiServer server;
     final TinyServerModel tiny;
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     ServerHarness(Path folder, ServerOptions options, TokenSampler.Factory samplers) throws IOException {
+        this(folder, options, samplers, ShieldConfig.NONE);
+    }
+
+    /** A server rendering chats with the official Llama 4 chat template, guarded by {@code shields}. */
+    ServerHarness(Path folder, ServerOptions options, TokenSampler.Factory samplers, ShieldConfig shields)
+            throws IOException {
         this.tiny = TinyServerModel.create(folder, 2048);
         this.server = OpenAiServer.start(options.withPort(0));
-        server.attach(tiny.model, tiny.tokenizer, samplers);
+        server.attach(tiny.model, tiny.tokenizer, Optional.of(OFFICIAL_TEMPLATE), samplers, shields);
     }
 
     static ServerOptions options() {

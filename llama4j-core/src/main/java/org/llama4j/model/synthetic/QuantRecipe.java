@@ -118,10 +118,15 @@ public final class QuantRecipe {
     private final int queriesPerKvHead;
 
     public QuantRecipe(FileType fileType, SyntheticModelConfig config) {
-        this.fileType = fileType;
-        this.layerCount = config.layerCount();
-        this.expertCount = config.expertCount();
-        this.queriesPerKvHead = config.headCount() / config.kvHeadCount();
+        this(fileType, config.layerCount(), config.expertCount(), config.headCount() / config.kvHeadCount());
+    }
+
+    /** The recipe for a model of {@code layerCount} blocks, {@code expertCount} experts (0: dense) and GQA ratio. */
+    public QuantRecipe(FileType fileType, int layerCount, int expertCount, int queriesPerKvHead) {
+        this.fileType = java.util.Objects.requireNonNull(fileType, "fileType");
+        this.layerCount = layerCount;
+        this.expertCount = expertCount;
+        this.queriesPerKvHead = queriesPerKvHead;
     }
 
     public FileType fileType() {
