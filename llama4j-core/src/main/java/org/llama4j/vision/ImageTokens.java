@@ -60,8 +60,8 @@ public record ImageTokens(int imageStart, int imageEnd, int image, int patch, in
         }
         if (placeholders != plans.size()) {
             throw new IllegalArgumentException("the rendered prompt has " + placeholders + " image placeholder(s) ("
-                    + IMAGE + ") but " + plans.size() + " image(s) were given; the chat template drops image parts"
-                    + " it does not render (e.g. images in system or tool messages)");
+                    + Llama4ChatFormat.IMAGE + ") but " + plans.size() + " image(s) were given; the chat template"
+                    + " drops image parts it does not render (e.g. images in system or tool messages)");
         }
         int[] out = new int[length];
         int at = 0;
