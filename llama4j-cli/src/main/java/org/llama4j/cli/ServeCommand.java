@@ -8,7 +8,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.llama4j.chat.ChatTemplate;
+import org.llama4j.api.ChatModel;
+import org.llama4j.api.LoadOptions;
 import org.llama4j.model.Llama4Model;
 import org.llama4j.safety.guard.GuardOptions;
 import org.llama4j.safety.guard.HazardCategory;
@@ -19,7 +20,6 @@ import org.llama4j.server.OpenAiServer;
 import org.llama4j.server.ServerOptions;
 import org.llama4j.server.ShieldConfig;
 import org.llama4j.server.TokenSampler;
-import org.llama4j.tokenizer.Tokenizer;
 import org.llama4j.tokenizer.TokenizerLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,7 +29,8 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions,"
                 + " /v1/moderations, /v1/models, /health, /metrics). Chats are rendered with the model's chat"
-                + " template (Meta's built-in Llama 4 format when it ships none).")
+                + " template (Meta's built-in Llama 4 format when it ships none); with a vision tower (the model's"
+                + " own, or --mmproj) chats may carry images as data: URLs.")
 public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Hugging Face model folder or .gguf file")
     Path model;
@@ -61,6 +62,17 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Mixin
     QuantizeMixin quantization;
+
+    @Option(names = "--mmproj", paramLabel = "FILE",
+            description = "The vision tower as a llama.cpp mmproj GGUF, for a text-only GGUF model: chats may then"
+                    + " carry images (image_url parts with data: URLs). A Hugging Face folder whose config.json has"
+                    + " vision_config brings its own.")
+    Path mmproj;
+
+    @Option(names = "--max-image-tiles", paramLabel = "N",
+            description = "Cut images into at most N local tiles (default: max_patches of preprocessor_config.json,"
+                    + " else 16); fewer tiles, fewer prompt tokens per image.")
+    Integer maxImageTiles;
 
     @Option(names = "--model-id", description = "name reported by /v1/models (default: the model file name)")
     String modelId;
@@ -102,13 +114,19 @@ public final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--guard-output needs --guard-model");
         }
         GuardOptions guardOptions = guardOptions(); // invalid category codes fail before anything loads
+        LoadOptions load = LoadOptions.defaults().withWeights(quantization.loadOptions()).withMmproj(mmproj);
+        load = maxImageTiles == null ? load : load.withMaxImageTiles(maxImageTiles);
         String id = modelId != null ? modelId : model.getFileName().toString().replaceFirst("\\.gguf$", "");
         ServerOptions options = new ServerOptions(host, port, parallel, contextSize, apiKey, queue, maxBody, id);
         // HTTP first: /health answers 503 while the weights load.
         OpenAiServer server = OpenAiServer.start(options);
         System.err.printf("llama4j: listening on http://%s:%d, loading %s ...%n", host, server.port(), model);
-        Llama4Model loaded = Llama4Model.load(model, quantization.loadOptions());
-        Tokenizer tokenizer = TokenizerLoader.load(model);
+        // Loaded as the library loads it: weights, tokenizer, chat template and the vision tower, if any.
+        ChatModel chat = ChatModel.load(model, load);
+        if (maxImageTiles != null && chat.vision().isEmpty()) {
+            System.err.println("llama4j: warning: --max-image-tiles has no effect, the model has no vision tower");
+        }
+        Llama4Model loaded = chat.model();
         Llama4Model guard = guardModel == null ? null : Llama4Model.load(guardModel);
         PromptGuard promptGuard = promptGuardModel == null ? null
                 : PromptGuard.load(promptGuardModel, promptGuardThreshold);
@@ -116,13 +134,15 @@ public final class ServeCommand implements Callable<Integer> {
                 guard == null ? null : new LlamaGuard(new Llama4GuardModel(guard), TokenizerLoader.load(guardModel)),
                 guardOptions, guardOutput, promptGuard, Duration.ofMillis((long) (guardTimeout * 1000)),
                 Math.max(1, Math.min(parallel, Runtime.getRuntime().availableProcessors() / 2)));
-        server.attach(loaded, tokenizer, ChatTemplate.forModel(model), TokenSampler.standard(), shields);
-        System.err.printf("llama4j: ready (%s, %d slots of %d tokens)%n", id, parallel,
-                Math.min(contextSize, loaded.config().contextLength()));
+        server.attach(loaded, chat.tokenizer(), chat.template(), chat.vision().orElse(null), TokenSampler.standard(),
+                shields);
+        System.err.printf("llama4j: ready (%s, %d slots of %d tokens%s)%n", id, parallel,
+                Math.min(contextSize, loaded.config().contextLength()), chat.vision().isPresent()
+                        ? ", images up to " + chat.vision().get().preprocessorConfig().maxPatches() + " tiles" : "");
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
-            loaded.close();
+            chat.close();
             if (guard != null) {
                 guard.close();
             }

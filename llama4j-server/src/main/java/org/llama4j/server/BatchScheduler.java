@@ -179,8 +179,9 @@ public final class BatchScheduler implements AutoCloseable {
             float[][] logits;
             try {
                 int last = prompt.length - 1;
+                // Fused rows are looked up by absolute position, so every chunk gets the rows of its own positions.
                 logits = model.forward(Arrays.copyOfRange(prompt, from, to), from, slotCaches[i], p -> p == last,
-                        ForwardListener.NONE);
+                        ForwardListener.NONE, s.handle.job().inputEmbeddings());
             } catch (RuntimeException e) {
                 LOG.warn("prefill failed", e);
                 fail(i, "prefill failed: " + e.getMessage());

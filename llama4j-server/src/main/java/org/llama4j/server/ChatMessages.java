@@ -2,6 +2,7 @@ package org.llama4j.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import java.io.IOException;
@@ -9,12 +10,15 @@ import java.util.ArrayList;
 import java.util.List;
 import org.llama4j.chat.ChatMessage;
 import org.llama4j.chat.ToolCall;
+import org.llama4j.image.ImageInput;
+import org.llama4j.image.ImageLoadException;
 
 /**
  * Validation of the chat-specific request fields: messages, tools, tool_choice, response_format. Messages come out
  * as {@link ChatMessage}s in the Hugging Face shape the chat template expects: roles {@code system}, {@code user},
  * {@code assistant}, {@code tool} ({@code developer} arrives as system, {@code ipython} as tool), content as one
- * string (text parts concatenated), tool-call arguments as JSON objects.
+ * string (text parts concatenated) or, for a user message with images, the ordered text and image parts; tool-call
+ * arguments as JSON objects.
  */
 final class ChatMessages {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -53,35 +57,84 @@ final class ChatMessages {
             };
             List<ToolCall> calls = role.equals("assistant") ? toolCalls(m.get("tool_calls"), where) : List.of();
             boolean contentOptional = role.equals("assistant") && !calls.isEmpty();
-            out.add(new ChatMessage(role, TextNode.valueOf(content(m.get("content"), where, contentOptional)), calls));
+            out.add(new ChatMessage(role, content(m.get("content"), where, role, contentOptional), calls));
         }
         return out;
     }
 
-    /** A string, or an array of text parts (concatenated). Images are not supported by the text server. */
-    private static String content(JsonNode content, String where, boolean optional) {
+    /**
+     * A string, or an array of content parts. Text-only arrays are concatenated into one string. A user message with
+     * image parts ({@code {"type": "image_url", "image_url": {"url": "data:..."}}}, or Hugging Face's
+     * {@code {"type": "image", "url": ...}}) keeps its parts in order: text parts as {@code {"type": "text"}}, image
+     * parts in {@link ImageInput#toContentPart} form. Images must be {@code data:} URLs: remote URLs are never
+     * fetched and local file paths are never accepted from a client.
+     */
+    private static JsonNode content(JsonNode content, String where, String role, boolean optional) {
         if (content == null || content.isNull()) {
             if (optional) {
-                return "";
+                return TextNode.valueOf("");
             }
             throw ApiException.invalidRequest(where + ".content is required", where + ".content");
         }
         if (content.isTextual()) {
-            return content.textValue();
+            return content;
         }
         if (!content.isArray()) {
             throw RequestFields.wrongType(where + ".content", "a string or an array of content parts");
         }
         StringBuilder text = new StringBuilder();
-        for (JsonNode part : content) {
+        ArrayNode parts = JSON.createArrayNode();
+        boolean images = false;
+        for (int i = 0; i < content.size(); i++) {
+            JsonNode part = content.get(i);
             String type = part.path("type").asText("");
-            if (!type.equals("text") || !part.path("text").isTextual()) {
+            String at = where + ".content[" + i + "]";
+            if (type.equals("text") && part.path("text").isTextual()) {
+                text.append(part.get("text").textValue());
+                parts.addObject().put("type", "text").put("text", part.get("text").textValue());
+            } else if (ChatMessage.isImagePart(part)) {
+                if (!role.equals("user")) {
+                    throw ApiException.invalidRequest(at + ": images are only accepted in user messages", at,
+                            "invalid_image");
+                }
+                ImageInput image;
+                try {
+                    image = ImageInput.fromContentPart(part, false);
+                } catch (ImageLoadException e) {
+                    if (isRemoteUrl(part)) {
+                        throw ApiException.invalidRequest(at + ": remote image URLs are not fetched by this server;"
+                                + " send the image inline as a data: URL (data:image/png;base64,...)", at,
+                                "remote_image_url");
+                    }
+                    throw ApiException.invalidRequest(at + ": " + e.getMessage(), at, "invalid_image");
+                }
+                parts.add(image.toContentPart());
+                images = true;
+            } else {
                 throw ApiException.invalidRequest(where + ".content: only parts {\"type\": \"text\", \"text\": ...}"
-                        + " are supported, got type '" + type + "'", where + ".content");
+                        + " and {\"type\": \"image_url\", \"image_url\": {\"url\": \"data:...\"}} are supported, got"
+                        + " type '" + type + "'", where + ".content");
             }
-            text.append(part.get("text").textValue());
         }
-        return text.toString();
+        return images ? parts : TextNode.valueOf(text.toString());
+    }
+
+    /** Whether an image part names a URL with a scheme other than data: and file: (http, https, ftp, ...). */
+    private static boolean isRemoteUrl(JsonNode part) {
+        JsonNode u = part.path("image_url");
+        JsonNode source = u.isObject() ? u.path("url") : !u.isMissingNode() ? u : part.path("url");
+        String s = source.asText("");
+        int scheme = s.indexOf("://");
+        return scheme > 0 && !s.regionMatches(true, 0, "file:", 0, 5);
+    }
+
+    /** The images of the conversation's messages, in prompt order. */
+    static List<ImageInput> images(List<ChatMessage> messages) {
+        List<ImageInput> out = new ArrayList<>();
+        for (ChatMessage m : messages) {
+            out.addAll(m.images(false));
+        }
+        return out;
     }
 
     private static List<ToolCall> toolCalls(JsonNode calls, String where) {

@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.llama4j.chat.ChatMessage;
 import org.llama4j.chat.ChatTemplate;
 import org.llama4j.chat.ToolCall;
@@ -30,6 +31,8 @@ import org.llama4j.safety.guard.GuardResult;
 import org.llama4j.safety.guard.GuardVerdict;
 import org.llama4j.server.GenerationEvent.TokenLogprob;
 import org.llama4j.tokenizer.Tokenizer;
+import org.llama4j.vision.MultimodalPrompt;
+import org.llama4j.vision.VisionTower;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +45,12 @@ import org.slf4j.LoggerFactory;
  * watch {@code /health} while a large model loads. Requests run on virtual threads: each validates and renders its
  * prompt, submits a {@link GenerationJob} to the {@link BatchScheduler} and relays the scheduler's events, as
  * one JSON body or as server-sent events. Every failure is answered in OpenAI's error shape.
+ *
+ * <p>Images: with a vision tower ({@link #attach(Llama4Model, Tokenizer, Optional, VisionTower,
+ * TokenSampler.Factory, ShieldConfig)}) user messages may carry {@code image_url} parts holding {@code data:} URLs
+ * (remote URLs are not fetched, local paths are never accepted); their tokens count in the slot's context and in
+ * {@code usage.prompt_tokens}. The shields read text only, so while any is configured image requests are refused,
+ * and {@code /v1/moderations} takes text only.
  *
  * <p>Shields ({@link ShieldConfig}): the input is checked before the job is submitted, the output (with
  * {@code guardOutput}) once generation has finished; a streamed answer is then withheld until it has passed. A
@@ -116,13 +125,26 @@ public final class OpenAiServer implements AutoCloseable {
      */
     public void attach(Llama4Model model, Tokenizer tokenizer, Optional<ChatTemplate> template,
             TokenSampler.Factory samplers, ShieldConfig shields) {
+        attach(model, tokenizer, template, null, samplers, shields);
+    }
+
+    /**
+     * Hands over the loaded model with its vision tower: chats may then carry images ({@code image_url} parts with
+     * {@code data:} URLs), laid out and encoded by the library's image path ({@link VisionTower#prompt}) and fused
+     * into the prefill at the {@code <|patch|>} positions. The caller keeps ownership of model and tower.
+     *
+     * @param vision the model's vision tower ({@link VisionTower#forModel}); null: text only, image parts get 400
+     */
+    public void attach(Llama4Model model, Tokenizer tokenizer, Optional<ChatTemplate> template, VisionTower vision,
+            TokenSampler.Factory samplers, ShieldConfig shields) {
         if (engine != null) {
             throw new IllegalStateException("a model is already attached");
         }
         int context = Math.min(options.contextSize(), model.config().contextLength());
         BatchScheduler scheduler = new BatchScheduler(model, tokenizer, options.parallel(), context,
                 options.queueCapacity(), samplers, metrics);
-        engine = new Engine(scheduler, tokenizer, new ChatPrompts(tokenizer, template), new Shields(shields, metrics));
+        engine = new Engine(scheduler, tokenizer, new ChatPrompts(tokenizer, template, vision, context),
+                new Shields(shields, metrics));
     }
 
     public int port() {
@@ -261,10 +283,17 @@ public final class OpenAiServer implements AutoCloseable {
             String call = "Call the function '" + toolChoice + "'.";
             instruction = instruction == null ? call : instruction + " " + call;
         }
-        int[] prompt = e.prompts().chat(messages, toolsActive ? tools : null, instruction);
-        GenerationJob job = job(e, fields, prompt, fields.chatTopLogprobs());
+        if (e.shields().checksInput() && e.prompts().hasVision() && !ChatMessages.images(messages).isEmpty()) {
+            // The shields judge text only: an image would pass them unseen, so it is refused (fail closed).
+            throw ApiException.invalidRequest("this server screens requests with text-only safety shields, which"
+                    + " cannot check images: send the request without image parts", "messages",
+                    "images_not_screened");
+        }
+        MultimodalPrompt prompt = e.prompts().multimodalChat(messages, toolsActive ? tools : null, instruction);
+        GenerationJob job = job(e, fields, prompt.tokens(), fields.chatTopLogprobs(),
+                prompt.hasImages() ? prompt::visionEmbeddingAt : null);
         Completion c = new Completion("chatcmpl-" + randomId(), true, toolsActive, jsonMode, fields.includeUsage(),
-                messages, prompt.length);
+                messages, prompt.length());
         guardAndRun(ctx, e, job, c, fields.stream());
     }
 
@@ -292,21 +321,22 @@ public final class OpenAiServer implements AutoCloseable {
                     ? "suffix" : "echo");
         }
         int[] tokens = e.prompts().completion(prompt);
-        GenerationJob job = job(e, fields, tokens, fields.completionTopLogprobs());
+        GenerationJob job = job(e, fields, tokens, fields.completionTopLogprobs(), null);
         // The shields judge a plain prompt as a user message and its continuation as the assistant's answer.
         Completion c = new Completion("cmpl-" + randomId(), false, false, false, fields.includeUsage(),
                 List.of(ChatMessage.user(prompt)), tokens.length);
         guardAndRun(ctx, e, job, c, fields.stream());
     }
 
-    private GenerationJob job(Engine e, RequestFields fields, int[] prompt, int topLogprobs) {
+    private GenerationJob job(Engine e, RequestFields fields, int[] prompt, int topLogprobs,
+            IntFunction<float[]> inputEmbeddings) {
         int context = e.scheduler().contextSize();
         if (prompt.length >= context) {
             throw ApiException.invalidRequest("the prompt is " + prompt.length + " tokens, the context holds "
                     + context + " (prompt and completion together)", "messages", "context_length_exceeded");
         }
         int maxTokens = fields.maxTokens(prompt.length, context);
-        return new GenerationJob(prompt, fields.sampling(), maxTokens, fields.stops(), topLogprobs);
+        return new GenerationJob(prompt, fields.sampling(), maxTokens, fields.stops(), topLogprobs, inputEmbeddings);
     }
 
     // ---- /v1/moderations --------------------------------------------------------------------------------------

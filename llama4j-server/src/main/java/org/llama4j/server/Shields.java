@@ -44,6 +44,11 @@ final class Shields implements AutoCloseable {
         return config.guardOutput();
     }
 
+    /** Whether requests are checked before generation (the checks read text only). */
+    boolean checksInput() {
+        return config.any();
+    }
+
     boolean hasGuard() {
         return config.guard() != null;
     }
