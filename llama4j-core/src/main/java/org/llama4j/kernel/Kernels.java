@@ -12,7 +12,8 @@ import org.llama4j.tensor.Tensor;
  * {@code shape = {cols, rows}}, a PyTorch {@code [out, in]} linear weight) map {@code cols} inputs to {@code rows}
  * outputs; the work is split over rows. A batch of {@code B} vectors is stored one after the other
  * ({@code xs[b*cols + i]}) and produces {@code out[b*rows + r]}; each weight row is read and decoded once per
- * batch, which is what makes prefill cheaper per token than decode.
+ * batch, which is what makes prefill cheaper per token than decode. Exact batches run on {@link TiledMatMul}'s
+ * register tiles (several weight rows times several vectors per pass over a decoded panel of rows).
  *
  * <p>Input-major weights ({@link #addInputMajor}): one row per input, used as {@code x·W} (HF's fused expert
  * tensors); the work is split over column ranges.
@@ -40,24 +41,48 @@ public final class Kernels {
 
     /**
      * The general form: rows {@code firstRow .. firstRow+rows)} of {@code w} (e.g. one expert of a stacked
-     * tensor), {@code out[outOffset + b*rows + r] = row (firstRow + r) · xs[xOffset + b*cols ..]}.
+     * tensor), {@code out[outOffset + b*rows + r] = row (firstRow + r) · xs[xOffset + b*cols ..]}. An empty batch
+     * does nothing.
      */
     public static void matmul(ParallelRunner runner, Tensor w, long firstRow, int rows, float[] xs, int xOffset,
             int batch, float[] out, int outOffset, KernelMode mode) {
         Objects.requireNonNull(mode, "mode");
         int cols = Math.toIntExact(w.rowLength());
-        if (batch < 1 || firstRow < 0 || rows < 0 || firstRow + rows > w.rowCount()
+        if (batch < 0 || firstRow < 0 || rows < 0 || firstRow + rows > w.rowCount()
                 || xOffset < 0 || xs.length - xOffset < (long) batch * cols
                 || outOffset < 0 || out.length - outOffset < (long) batch * rows) {
             throw new IllegalArgumentException("tensor " + w.name() + " [" + cols + " x " + w.rowCount() + "]: rows "
                     + firstRow + "+" + rows + ", batch " + batch + " needs " + (long) batch * cols + " inputs and "
                     + (long) batch * rows + " outputs, got " + (xs.length - xOffset) + " and " + (out.length - outOffset));
         }
+        if (batch == 0) {
+            return; // e.g. a prefill chunk with no position that wants logits
+        }
         RowRange kernel = rowKernel(w, firstRow, rows, xs, xOffset, cols, batch, out, outOffset, mode);
         if ((long) rows * cols * batch < PARALLEL_THRESHOLD) {
             kernel.run(0, rows);
         } else {
-            runner.parallelFor(rows, 4, kernel::run);
+            // chunks of whole register tiles, so only the last chunk has a row tail
+            int step = TiledMatMul.ROWS;
+            runner.parallelFor((rows + step - 1) / step, 1,
+                    (start, end) -> kernel.run(start * step, Math.min(rows, end * step)));
+        }
+    }
+
+    /**
+     * {@link #matmul(Tensor, float[], int, float[], KernelMode) matmul} followed by a bias, {@code nn.Linear}:
+     * {@code out[b*rows + r] = row r of w · xs[b*cols ..] + bias[r]} ({@code bias} may be null).
+     */
+    public static void matmul(Tensor w, float[] bias, float[] xs, int batch, float[] out, KernelMode mode) {
+        int rows = Math.toIntExact(w.rowCount());
+        if (bias != null && bias.length != rows) {
+            throw new IllegalArgumentException("tensor " + w.name() + ": bias of " + bias.length + ", expected " + rows);
+        }
+        matmul(ParallelRunner.shared(), w, xs, batch, out, mode);
+        if (bias != null) {
+            for (int b = 0; b < batch; b++) {
+                VectorMath.add(bias, 0, out, b * rows, rows);
+            }
         }
     }
 
@@ -84,15 +109,8 @@ public final class Kernels {
                 }
             };
         }
-        return (start, end) -> {
-            float[] row = new float[cols];
-            for (int r = start; r < end; r++) {
-                w.dequantizeRow(firstRow + r, row, 0);
-                for (int b = 0; b < batch; b++) {
-                    out[outOffset + b * rows + r] = VectorMath.dot(row, 0, xs, xOffset + b * cols, cols);
-                }
-            }
-        };
+        return (start, end) -> TiledMatMul.rows(w, firstRow + start, end - start, xs, xOffset, cols, batch,
+                out, outOffset + start, rows);
     }
 
     private static boolean isQuantized(BlockTensor w) {

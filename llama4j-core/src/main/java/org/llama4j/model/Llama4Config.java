@@ -1,7 +1,6 @@
 package org.llama4j.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.llama4j.format.ModelFormatException;
@@ -9,7 +8,8 @@ import org.llama4j.kernel.RopeScaling;
 
 /**
  * Everything the forward pass needs to know about a model's shape and semantics, independent of the file format
- * it came from. {@link #fromHf} reads an HF {@code config.json}; {@code Llama4GgufConfig} reads GGUF metadata;
+ * it came from. {@link #fromHf} reads an HF {@code config.json} (through {@link HfTextConfig}); {@code Llama4GgufConfig}
+ * reads GGUF metadata;
  * for the same checkpoint both give an equal record.
  *
  * <p>Llama 4 interleaves two kinds of layers ("iRoPE"): most layers use RoPE and attend only within their
@@ -146,129 +146,57 @@ public record Llama4Config(
      * {@code text_config} for {@code Llama4ForConditionalGeneration}.
      */
     public static Llama4Config fromHf(JsonNode config) {
-        JsonNode c = config.has("text_config") ? config.get("text_config") : config;
-        String type = c.path("model_type").asText("");
+        HfTextConfig c = HfTextConfig.of(config, "config.json");
+        String type = c.modelType();
         return switch (type) {
             case "llama" -> llama3FromHf(c);
-            case "", "llama4", "llama4_text" -> llama4FromHf(config, c);
+            case "", "llama4", "llama4_text" -> llama4FromHf(c);
             default -> throw new ModelFormatException("config.json: model_type '" + type
                     + "' is not supported (supported: llama4, llama4_text, llama)");
         };
     }
 
     /** transformers' {@code LlamaConfig}: {@code intermediate_size} is the (only, dense) FFN width. */
-    private static Llama4Config llama3FromHf(JsonNode c) {
-        int hidden = hfInt(c, "hidden_size");
-        int heads = hfInt(c, "num_attention_heads");
+    private static Llama4Config llama3FromHf(HfTextConfig c) {
+        int hidden = c.requiredInt("hidden_size");
+        int heads = c.requiredInt("num_attention_heads");
         return llama3(
-                hfInt(c, "vocab_size"), hidden, hfInt(c, "num_hidden_layers"), heads,
-                c.has("num_key_value_heads") ? hfInt(c, "num_key_value_heads") : heads,
-                c.hasNonNull("head_dim") ? hfInt(c, "head_dim") : hidden / heads,
-                hfInt(c, "intermediate_size"),
-                (float) c.path("rope_theta").asDouble(10000),
-                ropeScalingFromHf(c),
-                (float) c.path("rms_norm_eps").asDouble(1e-6),
-                hfInt(c, "max_position_embeddings"),
-                c.path("bos_token_id").asInt(-1),
-                eosFromHf(c.get("eos_token_id")),
-                c.hasNonNull("pad_token_id") ? c.get("pad_token_id").asInt() : -1);
+                c.requiredInt("vocab_size"), hidden, c.requiredInt("num_hidden_layers"), heads,
+                c.intOr("num_key_value_heads", heads),
+                c.intOr("head_dim", hidden / heads),
+                c.requiredInt("intermediate_size"),
+                c.floatOr("rope_theta", 10000),
+                c.ropeScaling(),
+                c.floatOr("rms_norm_eps", 1e-6f),
+                c.requiredInt("max_position_embeddings"),
+                c.intOr("bos_token_id", -1),
+                c.eosTokenIds(),
+                c.intOr("pad_token_id", -1));
     }
 
-    private static Llama4Config llama4FromHf(JsonNode config, JsonNode c) {
-        int hidden = hfInt(c, "hidden_size");
-        int layers = hfInt(c, "num_hidden_layers");
-        int heads = hfInt(c, "num_attention_heads");
-        int kvHeads = c.has("num_key_value_heads") ? hfInt(c, "num_key_value_heads") : heads;
-        int headDim = c.hasNonNull("head_dim") ? hfInt(c, "head_dim") : hidden / heads;
-
-        List<Integer> moe;
-        if (c.hasNonNull("moe_layers")) {
-            moe = intList(c.get("moe_layers"));
-        } else {
-            moe = interleavedMoeLayers(layers, c.path("interleave_moe_layer_step").asInt(1));
-        }
-        List<Integer> nope = new ArrayList<>();
-        if (c.hasNonNull("no_rope_layers") && c.get("no_rope_layers").size() > 0) {
-            // Despite the name, no_rope_layers[i] == 1 means layer i USES RoPE.
-            List<Integer> flags = intList(c.get("no_rope_layers"));
-            if (flags.size() != layers) {
-                throw new ModelFormatException("config.json: no_rope_layers has " + flags.size()
-                        + " entries, expected one per layer (" + layers + ")");
-            }
-            for (int l = 0; l < layers; l++) {
-                if (flags.get(l) == 0) {
-                    nope.add(l);
-                }
-            }
-        } else {
-            nope = periodicNoRopeLayers(layers, c.path("no_rope_layer_interval").asInt(4));
-        }
-
-        JsonNode eosNode = c.has("eos_token_id") ? c.get("eos_token_id") : config.get("eos_token_id");
+    private static Llama4Config llama4FromHf(HfTextConfig c) {
+        int hidden = c.requiredInt("hidden_size");
+        int layers = c.requiredInt("num_hidden_layers");
+        int heads = c.requiredInt("num_attention_heads");
         return new Llama4Config(
                 Architecture.LLAMA4,
-                hfInt(c, "vocab_size"), hidden, layers, heads, kvHeads, headDim,
-                c.path("num_local_experts").asInt(0), c.path("num_experts_per_tok").asInt(0),
-                c.path("intermediate_size").asInt(0), c.path("intermediate_size_mlp").asInt(0),
-                moe, nope,
-                c.path("attention_chunk_size").asInt(8192),
-                c.path("use_qk_norm").asBoolean(false),
-                c.path("attn_temperature_tuning").asBoolean(true),
-                (float) c.path("floor_scale").asDouble(8192),
-                (float) c.path("attn_scale").asDouble(0.1),
-                (float) c.path("rope_theta").asDouble(500000),
-                ropeScalingFromHf(c),
-                (float) c.path("rms_norm_eps").asDouble(1e-5),
-                hfInt(c, "max_position_embeddings"),
-                c.path("bos_token_id").asInt(-1),
-                eosFromHf(eosNode),
-                c.hasNonNull("pad_token_id") ? c.get("pad_token_id").asInt() : -1);
-    }
-
-    /** {@code rope_scaling} of type llama3 (both Llama 3.1+ and Llama 4 use it), or {@code null} when absent. */
-    private static RopeScaling ropeScalingFromHf(JsonNode c) {
-        JsonNode rs = c.get("rope_scaling");
-        if (rs == null || rs.isNull()) {
-            return null;
-        }
-        String ropeType = rs.path("rope_type").asText(rs.path("type").asText(""));
-        if (!ropeType.equals("llama3")) {
-            throw new ModelFormatException("config.json: rope_scaling type '" + ropeType
-                    + "' is not supported (only 'llama3')");
-        }
-        if (!rs.path("factor").isNumber()) {
-            throw new ModelFormatException("config.json: rope_scaling has no numeric 'factor'");
-        }
-        // Read every parameter: Llama 3.1 uses factor 8, Llama 3.2 factor 32 (Meta's own code hard-codes 8).
-        return new RopeScaling((float) rs.path("factor").asDouble(), (float) rs.path("low_freq_factor").asDouble(1),
-                (float) rs.path("high_freq_factor").asDouble(4), rs.path("original_max_position_embeddings").asInt(8192));
-    }
-
-    private static List<Integer> eosFromHf(JsonNode eosNode) {
-        List<Integer> eos = new ArrayList<>();
-        if (eosNode == null) {
-            return eos;
-        }
-        if (eosNode.isArray()) {
-            eos.addAll(intList(eosNode));
-        } else if (eosNode.isNumber()) {
-            eos.add(eosNode.asInt());
-        }
-        return eos;
-    }
-
-    private static int hfInt(JsonNode c, String key) {
-        JsonNode n = c.get(key);
-        if (n == null || !n.canConvertToInt()) {
-            throw new ModelFormatException("config.json: missing or non-integer '" + key + "'");
-        }
-        return n.asInt();
-    }
-
-    private static List<Integer> intList(JsonNode array) {
-        List<Integer> out = new ArrayList<>();
-        array.forEach(n -> out.add(n.asInt()));
-        return out;
+                c.requiredInt("vocab_size"), hidden, layers, heads,
+                c.intOr("num_key_value_heads", heads), c.intOr("head_dim", hidden / heads),
+                c.intOr("num_local_experts", 0), c.intOr("num_experts_per_tok", 0),
+                c.intOr("intermediate_size", 0), c.intOr("intermediate_size_mlp", 0),
+                c.moeLayers(layers), c.noRopeLayers(layers, 4),
+                c.intOr("attention_chunk_size", 8192),
+                c.boolOr("use_qk_norm", false),
+                c.boolOr("attn_temperature_tuning", true),
+                c.floatOr("floor_scale", 8192),
+                c.floatOr("attn_scale", 0.1f),
+                c.floatOr("rope_theta", 500000),
+                c.ropeScaling(),
+                c.floatOr("rms_norm_eps", 1e-5f),
+                c.requiredInt("max_position_embeddings"),
+                c.intOr("bos_token_id", -1),
+                c.eosTokenIds(),
+                c.intOr("pad_token_id", -1));
     }
 
     private static void require(boolean ok, String message) {

@@ -28,7 +28,8 @@ final class Q2KCodec extends QuantCodec {
             float dl = d * (sc & 0xF);
             float ml = dmin * (sc >>> 4);
             int out = dstOffset + 16 * group;
-            QuantBits.unpackCrumbs(src, offset + codeBytes(group), 16, codeShift(group), dst, out);
+            QuantBits.unpackCrumbs(src, offset + QS + QuantBits.crumbGroupBytes(group), 16,
+                    QuantBits.crumbGroupShift(group), dst, out);
             for (int i = 0; i < 16; i++) {
                 dst[out + i] = dl * dst[out + i] - ml;
             }
@@ -49,17 +50,9 @@ final class Q2KCodec extends QuantCodec {
             int sc = QuantBits.u8(src, offset + SCALES + group);
             scales[groupOffset + group] = d * (sc & 0xF);
             mins[groupOffset + group] = dmin * (sc >>> 4);
-            CodeUnpack.crumbs(src, offset + codeBytes(group), 16, codeShift(group), codes, codeOffset + 16 * group);
+            CodeUnpack.crumbs(src, offset + QS + QuantBits.crumbGroupBytes(group), 16,
+                    QuantBits.crumbGroupShift(group), codes, codeOffset + 16 * group);
         }
-    }
-
-    /** Group {@code g} (values 16g..16g+15): half {@code g/8}, quarter {@code (g/2)%4}, first or second 16 bytes. */
-    private static long codeBytes(int group) {
-        return QS + 32L * (group >>> 3) + 16L * (group & 1);
-    }
-
-    private static int codeShift(int group) {
-        return 2 * ((group >>> 1) & 3);
     }
 
     @Override
@@ -69,7 +62,8 @@ final class Q2KCodec extends QuantCodec {
         QuantBits.putFp16(dst, offset + DMIN, fit.dmin());
         for (int group = 0; group < 16; group++) {
             QuantBits.putU8(dst, offset + SCALES + group, fit.scaleCodes()[group] | fit.minCodes()[group] << 4);
-            QuantBits.orCrumbs(fit.codes(), 16 * group, 16, 0, codeShift(group), dst, offset + codeBytes(group));
+            QuantBits.orCrumbs(fit.codes(), 16 * group, 16,
+                    0, QuantBits.crumbGroupShift(group), dst, offset + QS + QuantBits.crumbGroupBytes(group));
         }
     }
 }

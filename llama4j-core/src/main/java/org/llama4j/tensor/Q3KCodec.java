@@ -27,7 +27,8 @@ final class Q3KCodec extends QuantCodec {
         for (int group = 0; group < 16; group++) {
             float dl = d * (QuantBits.q3Scale(src, offset + SCALES, group) - 32);
             int out = dstOffset + 16 * group;
-            QuantBits.unpackCrumbs(src, offset + codeBytes(group), 16, codeShift(group), dst, out);
+            QuantBits.unpackCrumbs(src, offset + QS + QuantBits.crumbGroupBytes(group), 16,
+                    QuantBits.crumbGroupShift(group), dst, out);
             QuantBits.addHighBits(src, offset + maskBytes(group), 16, group >>> 1, 4f, dst, out);
             for (int i = 0; i < 16; i++) {
                 dst[out + i] = dl * (dst[out + i] - 4);
@@ -48,18 +49,11 @@ final class Q3KCodec extends QuantCodec {
             scales[groupOffset + group] = d * (QuantBits.q3Scale(src, offset + SCALES, group) - 32);
             mins[groupOffset + group] = 0f;
             int out = codeOffset + 16 * group;
-            CodeUnpack.crumbs(src, offset + codeBytes(group), 16, codeShift(group), codes, out);
+            CodeUnpack.crumbs(src, offset + QS + QuantBits.crumbGroupBytes(group), 16,
+                    QuantBits.crumbGroupShift(group), codes, out);
             CodeUnpack.addBits(src, offset + maskBytes(group), 16, group >>> 1, 1, 2, codes, out);
         }
         CodeUnpack.addConstant(codes, codeOffset, 256, -4);
-    }
-
-    private static long codeBytes(int group) {
-        return QS + 32L * (group >>> 3) + 16L * (group & 1);
-    }
-
-    private static int codeShift(int group) {
-        return 2 * ((group >>> 1) & 3);
     }
 
     private static long maskBytes(int group) {
@@ -73,7 +67,8 @@ final class Q3KCodec extends QuantCodec {
         QuantBits.packQ3Scales(fit.scaleCodes(), dst, offset + SCALES);
         for (int group = 0; group < 16; group++) {
             // codes are level + 4 in 0..7: the low two bits go to qs, bit 2 to hmask
-            QuantBits.orCrumbs(fit.codes(), 16 * group, 16, 0, codeShift(group), dst, offset + codeBytes(group));
+            QuantBits.orCrumbs(fit.codes(), 16 * group, 16,
+                    0, QuantBits.crumbGroupShift(group), dst, offset + QS + QuantBits.crumbGroupBytes(group));
             QuantBits.orHighBits(fit.codes(), 16 * group, 16, 2, group >>> 1, dst, offset + maskBytes(group));
         }
     }

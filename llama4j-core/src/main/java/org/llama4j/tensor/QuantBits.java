@@ -16,6 +16,19 @@ final class QuantBits {
     private QuantBits() {
     }
 
+    /**
+     * Where the 16 two-bit codes of group {@code g} (values {@code 16g .. 16g+15}) of a Q2_K or Q3_K block sit in
+     * its 64 code bytes: half {@code g/8} (32 bytes each), first or second 16 bytes by {@code g % 2}...
+     */
+    static long crumbGroupBytes(int group) {
+        return 32L * (group >>> 3) + 16L * (group & 1);
+    }
+
+    /** ...and at which bit: the four crumbs of a byte are quarters {@code (g/2) % 4} of the half. */
+    static int crumbGroupShift(int group) {
+        return 2 * ((group >>> 1) & 3);
+    }
+
     /** The 16 values of ggml's IQ4_NL / IQ4_XS code book ({@code kvalues_iq4nl}), ascending. */
     static final int[] IQ4_VALUES = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 

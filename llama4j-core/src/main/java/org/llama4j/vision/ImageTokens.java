@@ -3,6 +3,7 @@ package org.llama4j.vision;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Arrays;
 import java.util.function.ToIntFunction;
+import org.llama4j.chat.Llama4ChatFormat;
 
 /**
  * The special tokens that lay an image out in a Llama 4 prompt, and the layout itself (Meta
@@ -12,17 +13,14 @@ public record ImageTokens(int imageStart, int imageEnd, int image, int patch, in
     /** The ids of Llama 4's tokenizer. */
     public static final ImageTokens LLAMA4 = new ImageTokens(200080, 200081, 200090, 200092, 200084, 200085);
 
-    public static final String IMAGE_START = "<|image_start|>";
-    public static final String IMAGE_END = "<|image_end|>";
-    public static final String IMAGE = "<|image|>";
-    public static final String PATCH = "<|patch|>";
-    public static final String TILE_X_SEPARATOR = "<|tile_x_separator|>";
-    public static final String TILE_Y_SEPARATOR = "<|tile_y_separator|>";
-
-    /** Looks the six tokens up by name, e.g. with a tokenizer's special-token table (throws for unknown names). */
+    /**
+     * Looks the six tokens up by their names in {@link Llama4ChatFormat}, e.g. with a tokenizer's special-token
+     * table (throws for unknown names).
+     */
     public static ImageTokens byName(ToIntFunction<String> idOf) {
-        return new ImageTokens(idOf.applyAsInt(IMAGE_START), idOf.applyAsInt(IMAGE_END), idOf.applyAsInt(IMAGE),
-                idOf.applyAsInt(PATCH), idOf.applyAsInt(TILE_X_SEPARATOR), idOf.applyAsInt(TILE_Y_SEPARATOR));
+        return new ImageTokens(idOf.applyAsInt(Llama4ChatFormat.IMAGE_START), idOf.applyAsInt(Llama4ChatFormat.IMAGE_END),
+                idOf.applyAsInt(Llama4ChatFormat.IMAGE), idOf.applyAsInt(Llama4ChatFormat.PATCH),
+                idOf.applyAsInt(Llama4ChatFormat.TILE_X_SEPARATOR), idOf.applyAsInt(Llama4ChatFormat.TILE_Y_SEPARATOR));
     }
 
     /**
@@ -62,8 +60,8 @@ public record ImageTokens(int imageStart, int imageEnd, int image, int patch, in
         }
         if (placeholders != plans.size()) {
             throw new IllegalArgumentException("the rendered prompt has " + placeholders + " image placeholder(s) ("
-                    + IMAGE + ") but " + plans.size() + " image(s) were given; the chat template drops image parts"
-                    + " it does not render (e.g. images in system or tool messages)");
+                    + Llama4ChatFormat.IMAGE + ") but " + plans.size() + " image(s) were given; the chat template"
+                    + " drops image parts it does not render (e.g. images in system or tool messages)");
         }
         int[] out = new int[length];
         int at = 0;

@@ -26,7 +26,7 @@ import org.llama4j.vision.VisionTensorNames.LayerTensor;
  * of heads, epsilon, RoPE theta) and is checked against them. The weights come from an HF folder or from a
  * llama.cpp mmproj GGUF through one name mapping per format ({@link VisionTensorNames}); everything else is shared.
  *
- * <p>A tile's tokens go through every linear map together ({@link org.llama4j.kernel.BatchedMatMul}: each weight
+ * <p>A tile's tokens go through every linear map together ({@link org.llama4j.kernel.Kernels#matmul}: each weight
  * is decoded once per tile), attention runs per head and query on the shared {@link Attention} kernel, and both
  * are spread over the common fork-join pool.
  */

@@ -5,7 +5,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.llama4j.kernel.BatchedMatMul;
+import org.llama4j.kernel.KernelMode;
+import org.llama4j.kernel.Kernels;
+import org.llama4j.kernel.LayerNorm;
 import org.llama4j.tensor.Tensor;
 
 /**
@@ -25,33 +27,14 @@ final class VisionMath {
     /** {@code n} rows through {@code nn.Linear(w, bias)} ({@code bias} may be null): {@code [n][w.rowCount()]}. */
     static float[] linear(Tensor w, float[] bias, float[] x, int n) {
         float[] y = new float[Math.multiplyExact(n, Math.toIntExact(w.rowCount()))];
-        BatchedMatMul.multiply(w, bias, x, n, y);
+        Kernels.matmul(w, bias, x, n, y, KernelMode.EXACT);
         return y;
     }
 
-    /** PyTorch LayerNorm (biased variance) of each of the {@code x.length / dim} tokens; statistics in double. */
+    /** {@link LayerNorm} of each of the {@code x.length / dim} tokens, into a new array. */
     static float[] layerNorm(float[] x, int dim, float[] weight, float[] bias, float eps) {
-        int n = x.length / dim;
         float[] y = new float[x.length];
-        tokens(n, dim).forEach(t -> {
-            int o = t * dim;
-            double mean = 0;
-            for (int i = 0; i < dim; i++) {
-                mean += x[o + i];
-            }
-            mean /= dim;
-            double var = 0;
-            for (int i = 0; i < dim; i++) {
-                double d = x[o + i] - mean;
-                var += d * d;
-            }
-            var /= dim;
-            float inv = (float) (1.0 / Math.sqrt(var + eps));
-            float m = (float) mean;
-            for (int i = 0; i < dim; i++) {
-                y[o + i] = (x[o + i] - m) * inv * weight[i] + bias[i];
-            }
-        });
+        tokens(x.length / dim, dim).forEach(t -> LayerNorm.apply(x, t * dim, weight, bias, eps, y, t * dim, dim));
         return y;
     }
 

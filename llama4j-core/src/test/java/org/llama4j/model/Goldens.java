@@ -62,6 +62,20 @@ final class Goldens {
         return m;
     }
 
+    /** max |a[i] - b[i]|. */
+    static double maxAbs(float[] a, float[] b) {
+        return maxAbs(a, b, 0);
+    }
+
+    /** max |a[i] - b[i]| against a double-precision reference. */
+    static double maxAbs(float[] a, double[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            m = Math.max(m, Math.abs(a[i] - b[i]));
+        }
+        return m;
+    }
+
     static int argmax(float[] x) {
         int best = 0;
         for (int i = 1; i < x.length; i++) {

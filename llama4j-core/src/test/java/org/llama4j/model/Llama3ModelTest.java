@@ -2,12 +2,13 @@ package org.llama4j.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.llama4j.model.Goldens.maxAbs;
+import static org.llama4j.model.RandomLlama4.randomTokens;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,31 +30,6 @@ class Llama3ModelTest {
 
     @TempDir
     Path tmp;
-
-    private static int[] randomTokens(int n, long seed, int vocab) {
-        Random r = new Random(seed);
-        int[] t = new int[n];
-        for (int i = 0; i < n; i++) {
-            t[i] = r.nextInt(vocab);
-        }
-        return t;
-    }
-
-    private static double maxAbs(float[] a, double[] b) {
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            m = Math.max(m, Math.abs(a[i] - b[i]));
-        }
-        return m;
-    }
-
-    private static double maxAbs(float[] a, float[] b) {
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            m = Math.max(m, Math.abs(a[i] - b[i]));
-        }
-        return m;
-    }
 
     @ParameterizedTest(name = "tied embeddings {0}")
     @ValueSource(booleans = {true, false})

@@ -2,6 +2,7 @@ package org.llama4j.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.llama4j.model.Goldens.maxAbs;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -54,13 +55,5 @@ class Llama4BatchDecodeTest {
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("context length");
         assertThatThrownBy(() -> model.decodeBatch(new int[] {1, 2}, new KvCache[] {tiny}))
                 .isInstanceOf(IllegalArgumentException.class);
-    }
-
-    private static double maxAbs(float[] a, float[] b) {
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            m = Math.max(m, Math.abs(a[i] - b[i]));
-        }
-        return m;
     }
 }

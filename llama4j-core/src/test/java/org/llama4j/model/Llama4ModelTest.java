@@ -2,11 +2,12 @@ package org.llama4j.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.llama4j.model.Goldens.maxAbs;
+import static org.llama4j.model.RandomLlama4.randomTokens;
 
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -16,31 +17,6 @@ class Llama4ModelTest {
 
     /** 4 layers (layer 3 NoPE), MoE on layers 1 and 3 with 4 experts top-2, chunk 5, temperature step at 3. */
     private static final Llama4Config INTERLEAVED = RandomLlama4.config(4, 2, 4, 2, 5, 3f, true, 128);
-
-    private static int[] randomTokens(int n, long seed, int vocab) {
-        Random r = new Random(seed);
-        int[] t = new int[n];
-        for (int i = 0; i < n; i++) {
-            t[i] = r.nextInt(vocab);
-        }
-        return t;
-    }
-
-    private static double maxAbs(float[] a, double[] b) {
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            m = Math.max(m, Math.abs(a[i] - b[i]));
-        }
-        return m;
-    }
-
-    private static double maxAbs(float[] a, float[] b) {
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            m = Math.max(m, Math.abs(a[i] - b[i]));
-        }
-        return m;
-    }
 
     @Test
     void prefillMatchesNaiveFullMaskReferenceAcrossManyChunks() {

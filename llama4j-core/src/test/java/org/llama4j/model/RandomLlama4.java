@@ -91,6 +91,16 @@ final class RandomLlama4 {
         }
     }
 
+    /** {@code n} token ids below {@code vocab}, reproducible from {@code seed}. */
+    static int[] randomTokens(int n, long seed, int vocab) {
+        Random r = new Random(seed);
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) {
+            t[i] = r.nextInt(vocab);
+        }
+        return t;
+    }
+
     /** A config with small chunks and an early temperature step, so short sequences exercise everything. */
     static Llama4Config config(int layers, int moeStep, int experts, int topK, int chunk, float floorScale,
                                boolean qkNorm, int contextLength) {

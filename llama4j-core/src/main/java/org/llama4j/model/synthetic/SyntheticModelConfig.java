@@ -10,11 +10,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.llama4j.format.ModelFormatException;
+import org.llama4j.kernel.RopeScaling;
+import org.llama4j.model.HfTextConfig;
+import org.llama4j.model.Llama4Config;
 
 /**
  * The shape and hyper-parameters of a synthetic Llama 4 text model: what {@code create-model} needs to lay out a
  * GGUF that llama.cpp and llama4j load. Built from a preset ({@link #preset}) or an HF {@code config.json}
- * ({@link #fromHfConfig}); the lead will reconcile it with {@code org.llama4j.model.Llama4Config} later.
+ * ({@link #fromHfConfig}, read by the same {@link HfTextConfig} as {@link Llama4Config#fromHf}): the generator adds
+ * the file name, presets and the checks that the model is expressible as a Llama 4 GGUF.
  *
  * <p>The GGUF format (and llama.cpp) can only express Llama 4's regular layer patterns: MoE on every
  * {@code interleaveMoeLayerStep}-th layer (layer {@code l} is MoE iff {@code (l+1) % step == 0}) and NoPE on every
@@ -59,7 +63,7 @@ public record SyntheticModelConfig(
         int floorScale,
         float attnScale,
         float ropeTheta,
-        Llama3RopeScaling ropeScaling,
+        RopeScaling ropeScaling,
         float rmsNormEps,
         int contextLength) {
 
@@ -68,18 +72,6 @@ public record SyntheticModelConfig(
 
     /** llama.cpp hard-codes the NoPE period of LLAMA4 ({@code n_no_rope_layer_step}). */
     public static final int NOPE_LAYER_INTERVAL = 4;
-
-    /** llama3 RoPE frequency scaling (HF {@code rope_scaling} with {@code rope_type: llama3}). */
-    public record Llama3RopeScaling(float factor, float lowFreqFactor, float highFreqFactor,
-                                    int originalContextLength) {
-        public Llama3RopeScaling {
-            require(factor >= 1 && Float.isFinite(factor), "rope_scaling.factor " + factor + " must be >= 1");
-            require(lowFreqFactor > 0 && highFreqFactor > 0, "rope_scaling low/high_freq_factor must be positive");
-            require(highFreqFactor >= lowFreqFactor, "rope_scaling high_freq_factor " + highFreqFactor
-                    + " is below low_freq_factor " + lowFreqFactor);
-            require(originalContextLength > 0, "rope_scaling.original_max_position_embeddings must be positive");
-        }
-    }
 
     public SyntheticModelConfig {
         require(name != null && !name.isBlank(), "the model needs a name");
@@ -116,6 +108,15 @@ public record SyntheticModelConfig(
         require(ropeTheta > 0 && Float.isFinite(ropeTheta), "rope_theta " + ropeTheta + " must be positive");
         require(rmsNormEps > 0 && Float.isFinite(rmsNormEps), "rms_norm_eps " + rmsNormEps + " must be positive");
         require(contextLength > 0, "max_position_embeddings " + contextLength + " must be positive");
+        if (ropeScaling != null) {
+            // what the converter's rope_freqs formula needs
+            RopeScaling s = ropeScaling;
+            require(s.factor() >= 1 && Float.isFinite(s.factor()), "rope_scaling.factor " + s.factor() + " must be >= 1");
+            require(s.lowFreqFactor() > 0 && s.highFreqFactor() > 0, "rope_scaling low/high_freq_factor must be positive");
+            require(s.highFreqFactor() >= s.lowFreqFactor(), "rope_scaling high_freq_factor " + s.highFreqFactor()
+                    + " is below low_freq_factor " + s.lowFreqFactor());
+            require(s.originalContextLength() > 0, "rope_scaling.original_max_position_embeddings must be positive");
+        }
     }
 
     /** Whether layer {@code layer} has a routed-expert FFN (llama.cpp's rule: {@code (l+1) % step == 0}). */
@@ -168,7 +169,7 @@ public record SyntheticModelConfig(
         if (ropeScaling == null) {
             return null;
         }
-        Llama3RopeScaling s = ropeScaling;
+        RopeScaling s = ropeScaling;
         double lowFreqWavelength = s.originalContextLength() / (double) s.lowFreqFactor();
         double highFreqWavelength = s.originalContextLength() / (double) s.highFreqFactor();
         float[] factors = new float[headDim / 2];
@@ -207,7 +208,7 @@ public record SyntheticModelConfig(
         return c;
     }
 
-    private static final Llama3RopeScaling SCOUT_ROPE_SCALING = new Llama3RopeScaling(16f, 1f, 1f, 8192);
+    private static final RopeScaling SCOUT_ROPE_SCALING = new RopeScaling(16f, 1f, 1f, 8192);
     private static final Map<String, SyntheticModelConfig> PRESETS = new LinkedHashMap<>();
 
     static {
@@ -266,113 +267,54 @@ public record SyntheticModelConfig(
             throw new ModelFormatException(where + ": architecture " + (architectures.isEmpty() ? "'" + modelType + "'"
                     : architectures) + " is not Llama 4 (expected Llama4ForConditionalGeneration or Llama4ForCausalLM)");
         }
-        JsonNode c = root.has("text_config") ? root.get("text_config") : root;
+        HfTextConfig c = HfTextConfig.of(root, null);
         try {
-            int hidden = intOf(c, "hidden_size", null);
-            int layers = intOf(c, "num_hidden_layers", null);
-            int heads = intOf(c, "num_attention_heads", null);
-            int kvHeads = intOf(c, "num_key_value_heads", heads);
-            int headDim = intOf(c, "head_dim", heads > 0 ? hidden / heads : 0);
-            int experts = intOf(c, "num_local_experts", null);
-            int step = intOf(c, "interleave_moe_layer_step", 1);
-            checkMoeLayers(c, layers, step);
+            int hidden = c.requiredInt("hidden_size");
+            int layers = c.requiredInt("num_hidden_layers");
+            int heads = c.requiredInt("num_attention_heads");
+            int step = c.interleaveMoeLayerStep();
+            checkMoeLayers(c.moeLayers(layers), layers, step);
             checkNoRopeLayers(c, layers);
-            Llama3RopeScaling scaling = null;
-            JsonNode rs = c.get("rope_scaling");
-            if (rs != null && !rs.isNull()) {
-                String type = rs.path("rope_type").asText(rs.path("type").asText(""));
-                if (!type.equals("llama3")) {
-                    throw new ModelFormatException("rope_scaling type '" + type
-                            + "' is not supported (Llama 4 uses 'llama3')");
-                }
-                scaling = new Llama3RopeScaling(floatOf(rs, "factor", null), floatOf(rs, "low_freq_factor", 1f),
-                        floatOf(rs, "high_freq_factor", 4f), intOf(rs, "original_max_position_embeddings", 8192));
-            }
-            return new SyntheticModelConfig(name, intOf(c, "vocab_size", null), hidden, layers, heads, kvHeads,
-                    headDim, experts, intOf(c, "num_experts_per_tok", 1),
-                    intOf(c, "intermediate_size", 0), intOf(c, "intermediate_size_mlp", 0), step,
-                    intOf(c, "attention_chunk_size", 8192), c.path("attn_temperature_tuning").asBoolean(true),
-                    intOf(c, "floor_scale", 8192), floatOf(c, "attn_scale", 0.1f), floatOf(c, "rope_theta", 500000f),
-                    scaling, floatOf(c, "rms_norm_eps", 1e-5f), intOf(c, "max_position_embeddings", 131072));
+            return new SyntheticModelConfig(name, c.requiredInt("vocab_size"), hidden, layers, heads,
+                    c.intOr("num_key_value_heads", heads), c.intOr("head_dim", heads > 0 ? hidden / heads : 0),
+                    c.requiredInt("num_local_experts"), c.intOr("num_experts_per_tok", 1),
+                    c.intOr("intermediate_size", 0), c.intOr("intermediate_size_mlp", 0), step,
+                    c.intOr("attention_chunk_size", 8192), c.boolOr("attn_temperature_tuning", true),
+                    c.intOr("floor_scale", 8192), c.floatOr("attn_scale", 0.1f), c.floatOr("rope_theta", 500000f),
+                    c.ropeScaling(), c.floatOr("rms_norm_eps", 1e-5f), c.intOr("max_position_embeddings", 131072));
         } catch (IllegalArgumentException | ModelFormatException e) {
             throw new ModelFormatException(where + ": " + e.getMessage(), e);
         }
     }
 
-    /** {@code moe_layers}, when given, must be the interleave pattern llama.cpp derives from the step. */
-    private static void checkMoeLayers(JsonNode c, int layers, int step) {
-        JsonNode moe = c.get("moe_layers");
-        if (moe == null || moe.isNull()) {
-            return;
-        }
-        List<Integer> given = new ArrayList<>();
-        moe.forEach(n -> given.add(n.asInt()));
-        List<Integer> expected = new ArrayList<>();
-        for (int l = 0; step > 0 && l < layers; l++) {
-            if ((l + 1) % step == 0) {
-                expected.add(l);
-            }
-        }
+    /** The MoE layers must be the interleave pattern llama.cpp derives from the step. */
+    private static void checkMoeLayers(List<Integer> given, int layers, int step) {
+        List<Integer> expected = Llama4Config.interleavedMoeLayers(layers, step);
         if (!given.equals(expected)) {
             throw new ModelFormatException("moe_layers " + given + " is not the pattern of interleave_moe_layer_step "
                     + step + " (" + expected + "), the only one a Llama 4 GGUF can express");
         }
     }
 
-    /** {@code no_rope_layers[i]} is 1 when layer i USES RoPE; llama.cpp makes exactly every 4th layer NoPE. */
-    private static void checkNoRopeLayers(JsonNode c, int layers) {
-        JsonNode flags = c.get("no_rope_layers");
-        if (flags == null || flags.isNull() || flags.isEmpty()) {
-            int interval = intOf(c, "no_rope_layer_interval", NOPE_LAYER_INTERVAL);
+    /** llama.cpp makes exactly every 4th layer NoPE. */
+    private static void checkNoRopeLayers(HfTextConfig c, int layers) {
+        if (!c.listsNoRopeLayers()) {
+            int interval = c.intOr("no_rope_layer_interval", NOPE_LAYER_INTERVAL);
             if (interval != NOPE_LAYER_INTERVAL) {
                 throw new ModelFormatException("no_rope_layer_interval " + interval + " is not "
                         + NOPE_LAYER_INTERVAL + ", the only NoPE period llama.cpp supports");
             }
             return;
         }
-        if (flags.size() != layers) {
-            throw new ModelFormatException("no_rope_layers has " + flags.size() + " entries, expected one per layer ("
-                    + layers + ")");
-        }
+        List<Integer> nope = c.noRopeLayers(layers, NOPE_LAYER_INTERVAL);
         for (int l = 0; l < layers; l++) {
-            boolean usesRope = flags.get(l).asInt() != 0;
+            boolean usesRope = !nope.contains(l);
             boolean expected = (l + 1) % NOPE_LAYER_INTERVAL != 0;
             if (usesRope != expected) {
                 throw new ModelFormatException("no_rope_layers makes layer " + l + (usesRope ? " use" : " skip")
                         + " RoPE; a Llama 4 GGUF can only express NoPE on every " + NOPE_LAYER_INTERVAL + "th layer");
             }
         }
-    }
-
-    private static int intOf(JsonNode c, String key, Integer defaultValue) {
-        JsonNode n = c.get(key);
-        if (n == null || n.isNull()) {
-            if (defaultValue == null) {
-                throw new ModelFormatException("missing '" + key + "'");
-            }
-            return defaultValue;
-        }
-        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-            if (n.isNumber() && n.asDouble() == Math.rint(n.asDouble()) && Math.abs(n.asDouble()) < Integer.MAX_VALUE) {
-                return (int) n.asDouble();
-            }
-            throw new ModelFormatException("'" + key + "' is " + n + ", expected an integer");
-        }
-        return n.asInt();
-    }
-
-    private static float floatOf(JsonNode c, String key, Float defaultValue) {
-        JsonNode n = c.get(key);
-        if (n == null || n.isNull()) {
-            if (defaultValue == null) {
-                throw new ModelFormatException("missing '" + key + "'");
-            }
-            return defaultValue;
-        }
-        if (!n.isNumber()) {
-            throw new ModelFormatException("'" + key + "' is " + n + ", expected a number");
-        }
-        return (float) n.asDouble();
     }
 
     private static void require(boolean condition, String message) {

@@ -8,6 +8,7 @@ import java.util.stream.IntStream;
 import org.llama4j.format.ModelFormatException;
 import org.llama4j.format.hf.HfArchitecture;
 import org.llama4j.format.hf.HfModelFolder;
+import org.llama4j.kernel.VectorMath;
 import org.llama4j.tensor.Tensor;
 
 /**
@@ -27,7 +28,9 @@ import org.llama4j.tensor.Tensor;
  * </ol>
  *
  * <p>The relative terms {@code Kr}, {@code Qr} depend only on the weights, so they are computed once per layer at
- * load. Word embeddings stay a view of the mapped safetensors file; the encoder weights are decoded to float32.
+ * load. Word embeddings and linear weights stay views of the mapped safetensors files; the linear maps, dot products
+ * and LayerNorms run on the shared kernels ({@link org.llama4j.kernel.Kernels}, {@link VectorMath},
+ * {@link org.llama4j.kernel.LayerNorm}).
  * Instances are immutable and thread-safe; {@link #close()} unmaps the files.
  */
 public final class DebertaV2Classifier implements AutoCloseable {
@@ -39,14 +42,14 @@ public final class DebertaV2Classifier implements AutoCloseable {
     private final float[] positionEmbeddings;
     private final float[] tokenTypeZero;
     private final Linear embedProjection;
-    private final LayerNorm embeddingNorm;
+    private final NormWeights embeddingNorm;
     private final Layer[] layers;
     private final float[] relativeEmbeddings; // after norm_rel_ebd, 2·span rows
     private final Linear pooler;
     private final Linear classifier;
 
-    private record Layer(Linear query, Linear key, Linear value, Linear attentionOut, LayerNorm attentionNorm,
-            Linear intermediate, Linear output, LayerNorm outputNorm, float[] positionKeys, float[] positionQueries) {
+    private record Layer(Linear query, Linear key, Linear value, Linear attentionOut, NormWeights attentionNorm,
+            Linear intermediate, Linear output, NormWeights outputNorm, float[] positionKeys, float[] positionQueries) {
     }
 
     /**
@@ -124,8 +127,8 @@ public final class DebertaV2Classifier implements AutoCloseable {
                 layerNorm(p + "output.LayerNorm", h), posKeys, posQueries);
     }
 
-    private LayerNorm layerNorm(String prefix, int width) {
-        return new LayerNorm(Linear.floats(folder, prefix + ".weight", width),
+    private NormWeights layerNorm(String prefix, int width) {
+        return new NormWeights(Linear.floats(folder, prefix + ".weight", width),
                 Linear.floats(folder, prefix + ".bias", width), config.layerNormEps());
     }
 
@@ -239,17 +242,13 @@ public final class DebertaV2Classifier implements AutoCloseable {
     private float[] layer(Layer l, float[] x, int n, float[] mask, int[] buckets) {
         float[] context = attention(l, x, n, mask, buckets);
         float[] a = l.attentionOut().apply(context, n);
-        for (int i = 0; i < a.length; i++) {
-            a[i] += x[i];
-        }
+        VectorMath.add(x, 0, a, 0, a.length);
         l.attentionNorm().applyInPlace(a, n);
         float[] inter = l.intermediate().apply(a, n);
         int chunk = config.intermediateSize();
         IntStream.range(0, n).parallel().forEach(t -> config.hiddenAct().applyInPlace(inter, t * chunk, (t + 1) * chunk));
         float[] out = l.output().apply(inter, n);
-        for (int i = 0; i < out.length; i++) {
-            out[i] += a[i];
-        }
+        VectorMath.add(a, 0, out, 0, out.length);
         l.outputNorm().applyInPlace(out, n);
         return out;
     }
@@ -284,15 +283,15 @@ public final class DebertaV2Classifier implements AutoCloseable {
                 if (mask[j] == 0) {
                     continue;
                 }
-                float s = VectorOps.dot(q, i * h + ho, scaledKeys, j * h + ho, d);
+                float s = VectorMath.dot(q, i * h + ho, scaledKeys, j * h + ho, d);
                 if (buckets != null) {
                     int idx = Math.clamp(buckets[i - j + n - 1] + span, 0, 2 * span - 1);
                     float rel = 0f;
                     if (posKeys != null) {
-                        rel += VectorOps.dot(q, i * h + ho, posKeys, idx * h + ho, d) / scale;
+                        rel += VectorMath.dot(q, i * h + ho, posKeys, idx * h + ho, d) / scale;
                     }
                     if (posQueries != null) {
-                        rel += VectorOps.dot(k, j * h + ho, posQueries, idx * h + ho, d) / scale;
+                        rel += VectorMath.dot(k, j * h + ho, posQueries, idx * h + ho, d) / scale;
                     }
                     s += rel;
                 }
@@ -311,11 +310,7 @@ public final class DebertaV2Classifier implements AutoCloseable {
                 if (mask[j] == 0) {
                     continue;
                 }
-                float p = scores[j] / sum;
-                int vo = j * h + ho;
-                for (int e = 0; e < d; e++) {
-                    context[co + e] += p * v[vo + e];
-                }
+                VectorMath.axpy(scores[j] / sum, v, j * h + ho, context, co, d);
             }
         });
         return context;

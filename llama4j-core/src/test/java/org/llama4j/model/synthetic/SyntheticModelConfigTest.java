@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.llama4j.format.ModelFormatException;
 import org.llama4j.format.gguf.GgufFile;
+import org.llama4j.kernel.RopeScaling;
 import org.llama4j.testing.Fixtures;
 
 class SyntheticModelConfigTest {
@@ -32,7 +33,7 @@ class SyntheticModelConfigTest {
         assertThat(scout.expertCount()).isEqualTo(4);
         assertThat(scout.attentionChunkSize()).isEqualTo(16);
         assertThat(scout.floorScale()).isEqualTo(8);
-        assertThat(scout.ropeScaling()).isEqualTo(new SyntheticModelConfig.Llama3RopeScaling(16f, 1f, 1f, 8192));
+        assertThat(scout.ropeScaling()).isEqualTo(new RopeScaling(16f, 1f, 1f, 8192));
         SyntheticModelConfig maverick = SyntheticModelConfig.fromHfConfig(
                 Fixtures.require("llama4-tiny/tiny-maverick/config.json"));
         assertThat(maverick.interleaveMoeLayerStep()).isEqualTo(2);

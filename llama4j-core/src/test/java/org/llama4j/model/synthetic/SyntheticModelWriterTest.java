@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.llama4j.format.gguf.GgufFile;
 import org.llama4j.format.gguf.GgufTensorInfo;
+import org.llama4j.kernel.RopeScaling;
 import org.llama4j.model.synthetic.QuantRecipe.FileType;
-import org.llama4j.model.synthetic.SyntheticModelConfig.Llama3RopeScaling;
 import org.llama4j.tensor.GgmlType;
 import org.llama4j.tensor.Tensor;
 
@@ -27,7 +27,7 @@ class SyntheticModelWriterTest {
     /** Scout-shaped: MoE in every layer, qk-norm (4 experts), llama3 rope scaling, small chunk/floor. */
     static SyntheticModelConfig scoutShaped() {
         return new SyntheticModelConfig("scout-shaped", 512, 64, 4, 4, 2, 16, 4, 1, 128, 256, 1, 16, true, 8, 0.1f,
-                500000f, new Llama3RopeScaling(16f, 1f, 1f, 8192), 1e-5f, 256);
+                500000f, new RopeScaling(16f, 1f, 1f, 8192), 1e-5f, 256);
     }
 
     /** Maverick-shaped: 128 experts on every other layer, dense FFN between, no rope scaling. */
@@ -39,7 +39,7 @@ class SyntheticModelWriterTest {
     /** Hidden 256 and FFN widths 256: every row is a multiple of 256, so K-quants occur without fallbacks. */
     static SyntheticModelConfig kQuantCapable() {
         return new SyntheticModelConfig("k-quant", 512, 256, 4, 4, 1, 64, 2, 1, 256, 256, 2, 8192, true, 8192, 0.1f,
-                500000f, new Llama3RopeScaling(16f, 1f, 1f, 8192), 1e-5f, 256);
+                500000f, new RopeScaling(16f, 1f, 1f, 8192), 1e-5f, 256);
     }
 
     private Path write(SyntheticModelConfig c, FileType type, long seed, String file) throws IOException {

@@ -11,8 +11,11 @@ import org.llama4j.tensor.GgmlType;
 import org.llama4j.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
-/** The blocked product against a double-precision reference, including every tail (rows, tokens, columns). */
-class BatchedMatMulTest {
+/**
+ * The exact batched product of {@link Kernels#matmul} (register tiles of {@link TiledMatMul}) against a
+ * double-precision reference, including every tail (rows, tokens, columns), with and without a bias.
+ */
+class TiledMatMulTest {
 
     @ParameterizedTest
     @CsvSource({
@@ -42,7 +45,7 @@ class BatchedMatMulTest {
             float[] decoded = w.toFloatArray();
             for (float[] b : new float[][] {null, bias}) {
                 float[] y = new float[n * out];
-                BatchedMatMul.multiply(w, b, x, n, y);
+                Kernels.matmul(w, b, x, n, y, KernelMode.EXACT);
                 for (int t = 0; t < n; t++) {
                     for (int r = 0; r < out; r++) {
                         double ref = b == null ? 0 : b[r];
@@ -62,9 +65,9 @@ class BatchedMatMulTest {
     @Test
     void wrongSizesAreRefused() {
         Tensor w = BlockTensor.ofFloats("w", new float[12], 4, 3);
-        assertThatThrownBy(() -> BatchedMatMul.multiply(w, null, new float[7], 2, new float[6]))
+        assertThatThrownBy(() -> Kernels.matmul(w, null, new float[7], 2, new float[6], KernelMode.EXACT))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("8 inputs");
-        assertThatThrownBy(() -> BatchedMatMul.multiply(w, new float[2], new float[8], 2, new float[6]))
+        assertThatThrownBy(() -> Kernels.matmul(w, new float[2], new float[8], 2, new float[6], KernelMode.EXACT))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bias of 2");
     }
 }
