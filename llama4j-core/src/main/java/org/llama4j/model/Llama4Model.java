@@ -213,7 +213,7 @@ public final class Llama4Model implements AutoCloseable {
             }
         }
         float[] headOut = new float[wanted * vocab];
-        if (wanted > 0) { // a prefill chunk before the prompt's last token needs no logits; kernels reject batch 0
+        if (wanted > 0) { // a prefill chunk before the prompt's last token needs no logits: skip the head
             weights.outputHead().applyBatch(headIn, headOut, wanted);
         }
         float[][] logits = new float[n][];
