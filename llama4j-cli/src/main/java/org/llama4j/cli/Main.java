@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             CreateModelCommand.class,
             PromptGuardCommand.class,
             GuardCommand.class,
+            BenchCommand.class,
         })
 public final class Main implements Runnable {
 
