@@ -12,6 +12,12 @@
 #   maverick-bench x  Q4_0 Q4_K_M Q8_0 BF16
 #   scout-bench.Q4_K_M.full-vocab   (Llama 4's real 202048-token vocabulary: a 0.8 GB embedding + output head)
 # The cheap, most-used ones come first. A fixed seed makes the files reproducible.
+#
+# PRESET may also name a config in scripts/bench-configs/ (PRESET.json): scout-bench-4l and maverick-bench-4l are the
+# same shapes as the presets (every matrix, the vocabulary) with 4 layers instead of 12 (the fewest llama.cpp accepts:
+# one NoPE layer), for machines where the full files take too long to write. Per-layer kernels are identical, so
+# llama4j / llama.cpp ratios stay meaningful, but the output head is a larger share of each token (absolute speeds
+# are not those of the 12-layer models).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${BENCH_MODELS_DIR:-$ROOT/bench-models}"
@@ -43,6 +49,8 @@ for name in "${MODELS[@]}"; do
     full-vocab) extra=(--full-vocab) ;;
     *) echo "bench-models: unknown variant '$variant' in '$name' (only full-vocab)" >&2; exit 2 ;;
   esac
+  config="$preset"
+  [ -f "$ROOT/scripts/bench-configs/$preset.json" ] && config="$ROOT/scripts/bench-configs/$preset.json"
   file="$OUT/$name.gguf"
   if [ -s "$file" ]; then
     echo "bench-models: $file exists, skipped" >&2
@@ -52,7 +60,7 @@ for name in "${MODELS[@]}"; do
   start=$(date +%s)
   # Written under a temporary name so an interrupted run never leaves a truncated model behind.
   # shellcheck disable=SC2086 # LLAMA4J may be a command with arguments
-  $LLAMA4J create-model --config "$preset" --type "$(echo "$type" | tr '[:upper:]' '[:lower:]')" --seed "$SEED" \
+  $LLAMA4J create-model --config "$config" --name "$preset" --type "$(echo "$type" | tr '[:upper:]' '[:lower:]')" --seed "$SEED" \
       "${extra[@]}" --quiet --output "$file.partial"
   mv "$file.partial" "$file"
   echo "bench-models: $file done in $(( $(date +%s) - start )) s ($(du -h "$file" | cut -f1))" >&2
