@@ -27,8 +27,8 @@ class BenchCommandTest {
     @BeforeAll
     static void createTinyModel() {
         model = dir.resolve("tiny.gguf");
-        CliRun created = CliRun.run("create-model", "--config", "tiny", "--type", "q8_0", "--seed", "5", "--quiet", "--vocab-size", "512",
-                "--threads", "1", "--output", model.toString());
+        CliRun created = CliRun.run("create-model", "--config", "tiny", "--type", "q8_0", "--seed", "5", "--quiet",
+                "--vocab-size", "512", "--threads", "1", "--output", model.toString());
         assertThat(created.code()).as(created.err()).isZero();
     }
 
