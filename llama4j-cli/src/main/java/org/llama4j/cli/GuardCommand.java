@@ -26,7 +26,6 @@ import org.llama4j.safety.guard.HazardCategory;
 import org.llama4j.safety.guard.Llama4GuardModel;
 import org.llama4j.safety.guard.LlamaGuard;
 import org.llama4j.tokenizer.Tokenizer;
-import org.llama4j.tokenizer.TokenizerFamily;
 import org.llama4j.tokenizer.TokenizerLoader;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -124,12 +123,9 @@ public final class GuardCommand implements Callable<Integer> {
                     + " guard needs the weights (a GGUF file or a Hugging Face folder); --render-only needs only"
                     + " the tokenizer");
         }
+        // Llama Guard 4 (Llama 4) and Llama Guard 3 (dense Llama 3) both load here; the prompt format follows the
+        // tokenizer's family.
         Tokenizer tokenizer = TokenizerLoader.load(model);
-        if (tokenizer.family() != TokenizerFamily.LLAMA4) {
-            throw new ParameterException(spec.commandLine(), model + " has a " + tokenizer.family() + " tokenizer:"
-                    + " Llama Guard 3 runs on the Llama 3 architecture, which llama4j's forward pass does not"
-                    + " implement yet; --render-only prints its prompt");
-        }
         try (Llama4Model llama = Llama4Model.load(model)) {
             return new LlamaGuard(new Llama4GuardModel(llama), tokenizer).check(messages, options);
         }

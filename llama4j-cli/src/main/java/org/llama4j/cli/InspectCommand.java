@@ -99,7 +99,8 @@ public final class InspectCommand implements Callable<Integer> {
             if (c.denseFfnWidth() > 0 && c.moeLayers().size() < c.layerCount()) {
                 out.printf("  dense FFN            %d%n", c.denseFfnWidth());
             }
-            out.printf("  chunked attention    %d tokens per chunk on RoPE layers%n", c.attentionChunkSize());
+            out.printf("  chunked attention    %s%n", c.attentionChunkSize() > 0
+                    ? c.attentionChunkSize() + " tokens per chunk on RoPE layers" : "none (global causal attention)");
             out.printf("  QK-norm              %s%n", c.useQkNorm() ? "yes (RoPE layers)" : "no");
             out.printf(Locale.ROOT, "  temperature tuning   %s%n", c.attnTemperatureTuning()
                     ? String.format(Locale.ROOT, "floor_scale %.0f, attn_scale %s", c.floorScale(), c.attnScale())

@@ -15,10 +15,14 @@ import picocli.CommandLine.Command;
             TokenizeCommand.class,
             DetokenizeCommand.class,
             InspectCommand.class,
+            GenerateCommand.class,
+            ChatCommand.class,
+            LogitsCommand.class,
             CreateModelCommand.class,
             PromptGuardCommand.class,
             GuardCommand.class,
             BenchCommand.class,
+            ServeCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.llama4j.testing.Fixtures;
 import picocli.CommandLine;
 
@@ -132,12 +133,14 @@ class GuardCommandTest {
         assertError(run("guard", "--model", m, "--messages", good.toString()), "is a tokenizer, not a model");
     }
 
-    @Test
-    void runsTheModelAndPrintsTheVerdictJson() throws Exception {
-        Path gguf = Fixtures.require("llama4-tiny/tiny-scout/tiny-scout.BF16.gguf");
+    /** Llama Guard 4 runs on Llama 4, Llama Guard 3 on dense Llama 3: both architectures load. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"llama4-tiny/tiny-scout/tiny-scout.BF16.gguf", "llama3-tiny/llama3-tiny.Q8_0.gguf"})
+    void runsTheModelAndPrintsTheVerdictJson(String fixture) throws Exception {
+        Path gguf = Fixtures.require(fixture);
         Path conversation = tmp.resolve("conv.json");
         Files.writeString(conversation, "[{\"role\": \"user\", \"content\": \"A bomb?\"}]");
-        // tiny-scout has random weights and a 256-token context: two categories fit, the answer is noise.
+        // Random weights (tiny-scout: a 256-token context, two categories fit): the answer is noise.
         Result r = run("guard", "--model", gguf.toString(), "--messages", conversation.toString(),
                 "--categories", "S1,S9", "--max-new-tokens", "4");
         assertThat(r.exitCode()).as(r.err()).isZero();

@@ -2,8 +2,10 @@ package org.llama4j.kernel;
 
 /**
  * Rotary position embedding in Meta's layout: each head vector is a sequence of adjacent pairs
- * {@code (x[2i], x[2i+1])}, read as a complex number and multiplied by {@code e^(i·pos·freq[i])}. (Not the
- * "NeoX" half-split layout of Llama 2/3 in transformers: Llama 4 checkpoints are stored unpermuted.)
+ * {@code (x[2i], x[2i+1])}, read as a complex number and multiplied by {@code e^(i·pos·freq[i])}, as in Meta's
+ * code and llama.cpp's rope type NORM. This is the only RoPE: HF Llama 3 checkpoints, whose q/k rows
+ * transformers permuted for its "NeoX" half-split RoPE, are read through a view that undoes the permutation
+ * ({@code HfWeightLayout}); Llama 4 and GGUF checkpoints are stored unpermuted.
  *
  * <p>Angles are formed as in the reference: {@code float32(pos · freq)}, then cos/sin of that float. At
  * positions in the tens of thousands the float32 rounding of the angle is larger than float noise, so doing

@@ -10,10 +10,14 @@ import org.llama4j.model.Llama4Weights.SwiGlu;
 import org.llama4j.tensor.Tensor;
 
 /**
- * Where the weights of a llama.cpp {@code llama4} GGUF live. Every matrix, the expert stacks included, is stored
- * one row per output (ggml {@code ne} below, row length first): {@code ffn_gate_exps}/{@code ffn_up_exps}
- * [D, F, E] (expert e = rows {@code e·F ..}), {@code ffn_down_exps} [F, D, E] (rows {@code e·D ..}). Q/K rows are
- * unpermuted (rope type NORM = Meta's adjacent pairs).
+ * Where the weights of a llama.cpp {@code llama4} or {@code llama} (dense Llama 3) GGUF live. Every matrix, the
+ * expert stacks included, is stored one row per output (ggml {@code ne} below, row length first):
+ * {@code ffn_gate_exps}/{@code ffn_up_exps} [D, F, E] (expert e = rows {@code e·F ..}), {@code ffn_down_exps}
+ * [F, D, E] (rows {@code e·D ..}). Q/K rows are unpermuted for both architectures (rope type NORM = Meta's
+ * adjacent pairs; llama.cpp's converter undoes HF's Llama 3 permutation).
+ *
+ * <p>A {@code llama} GGUF is the all-dense case ({@code ffn_gate/up/down} in every block) and usually has no
+ * {@code output.weight}: like llama.cpp, the output head is then {@code token_embd} (tied embeddings).
  */
 public final class GgufWeightLayout {
     private GgufWeightLayout() {

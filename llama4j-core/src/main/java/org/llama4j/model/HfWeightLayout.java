@@ -7,6 +7,7 @@ import org.llama4j.model.Llama4Weights.Block;
 import org.llama4j.model.Llama4Weights.FeedForward;
 import org.llama4j.model.Llama4Weights.MixtureOfExperts;
 import org.llama4j.model.Llama4Weights.SwiGlu;
+import org.llama4j.tensor.RemappedRowsTensor;
 import org.llama4j.tensor.Tensor;
 
 /**
@@ -18,7 +19,13 @@ import org.llama4j.tensor.Tensor;
  *   <li>{@code experts.gate_up_proj} PyTorch [E, D, 2F]: row {@code e·D + i} holds gate ‖ up for input i;</li>
  *   <li>{@code experts.down_proj} PyTorch [E, F, D]: row {@code e·F + j} holds the outputs for hidden unit j.</li>
  * </ul>
- * Q/K rows are in Meta's order (the converter does not permute them for RoPE).
+ * Llama 4 Q/K rows are in Meta's order (its converter does not permute them for RoPE).
+ *
+ * <p>Dense Llama 3 ({@code LlamaForCausalLM}) differs in two ways: the FFN lives under {@code mlp.} (not
+ * {@code feed_forward.}), and transformers' converter permuted the Q/K rows of every head from Meta's interleaved
+ * pairs (2i, 2i+1) to "even rows, then odd rows", so that its rotate-half RoPE (pairs (i, i+headDim/2)) computes
+ * the same thing. The engine has one RoPE, Meta's adjacent pairs, so Q/K are read through a view that undoes the
+ * permutation ({@link #interleavedRopeRows}); no weights are copied.
  */
 public final class HfWeightLayout {
     private HfWeightLayout() {
@@ -39,17 +46,37 @@ public final class HfWeightLayout {
         for (int l = 0; l < c.layerCount(); l++) {
             String p = m + "layers." + l + ".";
             String a = p + "self_attn.";
-            LinearMap wq = linear(tensors, a + "q_proj.weight", c.hiddenSize(), qWidth);
-            LinearMap wk = linear(tensors, a + "k_proj.weight", c.hiddenSize(), kvWidth);
+            Tensor q = tensors.require(a + "q_proj.weight", d, qWidth);
+            Tensor k = tensors.require(a + "k_proj.weight", d, kvWidth);
+            if (c.architecture() == Architecture.LLAMA3) {
+                q = interleavedRopeRows(q, c.headDim());
+                k = interleavedRopeRows(k, c.headDim());
+            }
+            LinearMap wq = LinearMap.rowsAreOutputs(q, 0, c.hiddenSize(), qWidth);
+            LinearMap wk = LinearMap.rowsAreOutputs(k, 0, c.hiddenSize(), kvWidth);
             LinearMap wv = linear(tensors, a + "v_proj.weight", c.hiddenSize(), kvWidth);
             LinearMap wo = linear(tensors, a + "o_proj.weight", qWidth, c.hiddenSize());
-            String f = p + "feed_forward.";
+            String f = p + (c.architecture() == Architecture.LLAMA3 ? "mlp." : "feed_forward.");
             FeedForward ffn = c.isMoeLayer(l) ? experts(tensors, f, c) : swiGlu(tensors, f, c.hiddenSize(), c.denseFfnWidth());
             blocks.add(new Block(tensors.vector(p + "input_layernorm.weight", d), wq, wk, wv, wo,
                     tensors.vector(p + "post_attention_layernorm.weight", d), ffn));
         }
         return new Llama4Weights(embeddings, finalNorm, LinearMap.rowsAreOutputs(head, 0, c.hiddenSize(), c.vocabSize()),
                 blocks);
+    }
+
+    /**
+     * Undoes transformers' {@code permute(w, n_heads)} of a Q or K projection: within each head, Meta's row
+     * {@code 2i + j} (pair i, component j) was stored as row {@code j·headDim/2 + i}. Works per head, so it
+     * serves Q (query heads) and K (key/value heads) alike.
+     */
+    static Tensor interleavedRopeRows(Tensor rotateHalfRows, int headDim) {
+        int half = headDim / 2;
+        return new RemappedRowsTensor(rotateHalfRows, row -> {
+            long headStart = row - row % headDim;
+            int within = (int) (row % headDim);
+            return headStart + (within & 1) * half + (within >> 1);
+        });
     }
 
     private static MixtureOfExperts experts(TensorLookup tensors, String f, Llama4Config c) {

@@ -9,7 +9,8 @@ import java.util.Arrays;
  * a window of at most one chunk: position {@code p} lives in slot {@code p mod chunk}, and the first position of
  * a new chunk simply starts overwriting from slot 0 (everything older is invisible from then on). A NoPE layer
  * attends to the whole context, so its cache keeps every position, up to the context length. Storage grows on
- * demand (doubling), so a short conversation never allocates a full chunk or a full context.
+ * demand (doubling), so a short conversation never allocates a full chunk or a full context. In a model without
+ * chunked attention (Llama 3) every layer keeps the full history.
  *
  * <p>Each layer stores, per key/value head, {@code headDim} rows of slots ("dimension-major"), the layout the
  * {@link org.llama4j.kernel.Attention} kernel reads.
@@ -26,8 +27,9 @@ public final class KvCache {
         this.contextLength = contextLength;
         this.layers = new Layer[config.layerCount()];
         for (int l = 0; l < layers.length; l++) {
-            int window = config.usesRope(l) ? Math.min(config.attentionChunkSize(), contextLength) : contextLength;
-            layers[l] = new Layer(config.kvHeadCount(), config.headDim(), window, config.usesRope(l));
+            boolean chunked = config.chunksAttention(l);
+            int window = chunked ? Math.min(config.attentionChunkSize(), contextLength) : contextLength;
+            layers[l] = new Layer(config.kvHeadCount(), config.headDim(), window, chunked);
         }
     }
 
@@ -37,6 +39,11 @@ public final class KvCache {
 
     public int contextLength() {
         return contextLength;
+    }
+
+    /** Positions stored so far: the position the next token of this sequence will occupy. */
+    public int position() {
+        return layers.length == 0 ? 0 : layers[0].nextPosition;
     }
 
     /** Bytes currently allocated for keys and values over all layers. */

@@ -8,8 +8,9 @@ import org.llama4j.kernel.RotaryEmbedding;
 import org.llama4j.tensor.Tensor;
 
 /**
- * Reads a {@link Llama4Config} from the metadata of a llama.cpp {@code llama4} GGUF. The rule: honour what the
- * file says, and fall back to llama.cpp's conventions only where it says nothing:
+ * Reads a {@link Llama4Config} from the metadata of a llama.cpp GGUF of architecture {@code llama4} or
+ * {@code llama} (dense Llama 3.x). The rule: honour what the file says, and fall back to llama.cpp's conventions
+ * only where it says nothing:
  * <ul>
  *   <li>chunk size = {@code llama4.attention.sliding_window} (default 8192);</li>
  *   <li>temperature tuning always on, floor_scale = {@code attention.temperature_length} (default 8192),
@@ -19,56 +20,94 @@ import org.llama4j.tensor.Tensor;
  *   <li>NoPE every {@code attention.sliding_window_pattern}-th layer (default 4);</li>
  *   <li>the converter swaps the FFN widths: {@code expert_feed_forward_length} is the expert width,
  *       {@code feed_forward_length} the dense one;</li>
- *   <li>llama3 RoPE scaling is stored only as the {@code rope_freqs} tensor (one divisor per frequency); the
- *       parameters are recovered from it (Meta's fixed low_freq_factor 1 and original context 8192 unless keys
- *       say otherwise) and checked to reproduce every divisor.</li>
+ *   <li>llama3 RoPE scaling is stored only as the {@code rope_freqs} tensor (one divisor per frequency), for
+ *       both architectures; the parameters are recovered from it (Meta's fixed low_freq_factor 1 and original
+ *       context 8192 unless keys say otherwise) and checked to reproduce every divisor.</li>
  * </ul>
  */
 public final class Llama4GgufConfig {
-    private static final String A = "llama4.";
-
     private Llama4GgufConfig() {
     }
 
     public static Llama4Config read(GgufFile gguf) {
-        String arch = gguf.getStringOr("general.architecture", "");
-        if (!arch.equals("llama4")) {
-            throw new ModelFormatException(gguf.path() + ": general.architecture is '" + arch + "', expected 'llama4'");
-        }
-        int hidden = required(gguf, A + "embedding_length");
-        int layers = required(gguf, A + "block_count");
-        int heads = required(gguf, A + "attention.head_count");
-        int kvHeads = gguf.getIntOr(A + "attention.head_count_kv", heads);
-        int headDim = gguf.getIntOr(A + "attention.key_length", hidden / heads);
-        int vocab = gguf.has(A + "vocab_size") ? gguf.getInt(A + "vocab_size")
-                : gguf.getArray("tokenizer.ggml.tokens").length();
-        int experts = gguf.getIntOr(A + "expert_count", 0);
-        List<Integer> moeLayers = experts == 0 ? List.of()
-                : Llama4Config.interleavedMoeLayers(layers, gguf.getIntOr(A + "interleave_moe_layer_step", 1));
-        float theta = gguf.getFloatOr(A + "rope.freq_base", 500000f);
-        return new Llama4Config(
-                vocab, hidden, layers, heads, kvHeads, headDim,
-                experts, gguf.getIntOr(A + "expert_used_count", 0),
-                gguf.getIntOr(A + "expert_feed_forward_length", 0),
-                gguf.getIntOr(A + "feed_forward_length", 0),
-                moeLayers,
-                Llama4Config.periodicNoRopeLayers(layers, gguf.getIntOr(A + "attention.sliding_window_pattern", 4)),
-                gguf.getIntOr(A + "attention.sliding_window", 8192),
-                experts != 128,
-                true,
-                (float) gguf.getIntOr(A + "attention.temperature_length", 8192),
-                gguf.getFloatOr(A + "attention.temperature_scale", 0.1f),
+        String name = gguf.getStringOr("general.architecture", "");
+        Architecture arch = Architecture.fromGgufName(name).orElseThrow(() -> new ModelFormatException(gguf.path()
+                + ": general.architecture '" + name + "' is not supported (supported: "
+                + Architecture.supportedGgufNames() + ")"));
+        return switch (arch) {
+            case LLAMA4 -> llama4(gguf);
+            case LLAMA3 -> llama3(gguf);
+        };
+    }
+
+    private static Llama4Config llama3(GgufFile gguf) {
+        String a = "llama.";
+        int hidden = required(gguf, a + "embedding_length");
+        int heads = required(gguf, a + "attention.head_count");
+        int headDim = gguf.getIntOr(a + "attention.key_length", hidden / heads);
+        float theta = gguf.getFloatOr(a + "rope.freq_base", 10000f);
+        return Llama4Config.llama3(
+                vocabSize(gguf, a), hidden, required(gguf, a + "block_count"), heads,
+                gguf.getIntOr(a + "attention.head_count_kv", heads), headDim,
+                required(gguf, a + "feed_forward_length"),
                 theta,
-                ropeScaling(gguf, theta, headDim),
-                gguf.getFloatOr(A + "attention.layer_norm_rms_epsilon", 1e-5f),
-                required(gguf, A + "context_length"),
+                ropeScaling(gguf, a, theta, headDim),
+                gguf.getFloatOr(a + "attention.layer_norm_rms_epsilon", 1e-5f),
+                required(gguf, a + "context_length"),
                 gguf.getIntOr("tokenizer.ggml.bos_token_id", -1),
-                gguf.has("tokenizer.ggml.eos_token_id") ? List.of(gguf.getInt("tokenizer.ggml.eos_token_id")) : List.of(),
+                eosTokenIds(gguf),
                 gguf.getIntOr("tokenizer.ggml.padding_token_id", -1));
     }
 
+    private static Llama4Config llama4(GgufFile gguf) {
+        String a = "llama4.";
+        int hidden = required(gguf, a + "embedding_length");
+        int layers = required(gguf, a + "block_count");
+        int heads = required(gguf, a + "attention.head_count");
+        int kvHeads = gguf.getIntOr(a + "attention.head_count_kv", heads);
+        int headDim = gguf.getIntOr(a + "attention.key_length", hidden / heads);
+        int experts = gguf.getIntOr(a + "expert_count", 0);
+        List<Integer> moeLayers = experts == 0 ? List.of()
+                : Llama4Config.interleavedMoeLayers(layers, gguf.getIntOr(a + "interleave_moe_layer_step", 1));
+        float theta = gguf.getFloatOr(a + "rope.freq_base", 500000f);
+        return new Llama4Config(
+                Architecture.LLAMA4,
+                vocabSize(gguf, a), hidden, layers, heads, kvHeads, headDim,
+                experts, gguf.getIntOr(a + "expert_used_count", 0),
+                gguf.getIntOr(a + "expert_feed_forward_length", 0),
+                gguf.getIntOr(a + "feed_forward_length", 0),
+                moeLayers,
+                Llama4Config.periodicNoRopeLayers(layers, gguf.getIntOr(a + "attention.sliding_window_pattern", 4)),
+                gguf.getIntOr(a + "attention.sliding_window", 8192),
+                experts != 128,
+                true,
+                (float) gguf.getIntOr(a + "attention.temperature_length", 8192),
+                gguf.getFloatOr(a + "attention.temperature_scale", 0.1f),
+                theta,
+                ropeScaling(gguf, a, theta, headDim),
+                gguf.getFloatOr(a + "attention.layer_norm_rms_epsilon", 1e-5f),
+                required(gguf, a + "context_length"),
+                gguf.getIntOr("tokenizer.ggml.bos_token_id", -1),
+                eosTokenIds(gguf),
+                gguf.getIntOr("tokenizer.ggml.padding_token_id", -1));
+    }
+
+    private static int vocabSize(GgufFile gguf, String prefix) {
+        return gguf.has(prefix + "vocab_size") ? gguf.getInt(prefix + "vocab_size")
+                : gguf.getArray("tokenizer.ggml.tokens").length();
+    }
+
+    private static List<Integer> eosTokenIds(GgufFile gguf) {
+        return gguf.has("tokenizer.ggml.eos_token_id") ? List.of(gguf.getInt("tokenizer.ggml.eos_token_id")) : List.of();
+    }
+
     /** Recovers llama3 scaling parameters from the {@code rope_freqs} divisors; {@code null} when unscaled. */
-    static RopeScaling ropeScaling(GgufFile gguf, float theta, int headDim) {
+    static RopeScaling ropeScaling(GgufFile gguf, String keyPrefix, float theta, int headDim) {
+        String type = gguf.getStringOr(keyPrefix + "rope.scaling.type", "none");
+        if (!type.equals("none") && !type.equals("llama3")) {
+            // Linear or YaRN scaling would change every frequency; running without it would be silently wrong.
+            throw new ModelFormatException(gguf.path() + ": rope scaling type '" + type + "' is not supported");
+        }
         Tensor t = gguf.findTensor("rope_freqs.weight").orElse(null);
         if (t == null) {
             return null;
@@ -80,14 +119,14 @@ public final class Llama4GgufConfig {
         }
         float[] divisors = t.toFloatArray();
         float[] freqs = RotaryEmbedding.frequencies(theta, headDim, null);
-        float factor = gguf.getFloatOr(A + "rope.scaling.factor", 1f);
+        float factor = gguf.getFloatOr(keyPrefix + "rope.scaling.factor", 1f);
         for (float v : divisors) {
             factor = Math.max(factor, v);
         }
         if (factor == 1f) {
             return null;
         }
-        int original = gguf.getIntOr(A + "rope.scaling.original_context_length", 8192);
+        int original = gguf.getIntOr(keyPrefix + "rope.scaling.original_context_length", 8192);
         float low = 1f;
         float high = low;
         for (int i = 0; i < divisors.length; i++) {

@@ -26,6 +26,9 @@ import org.llama4j.model.Llama4Weights.SwiGlu;
  * </pre>
  *
  * All the arithmetic lives in {@code org.llama4j.kernel}; this file only says what Llama 4 does with it.
+ *
+ * <p>Dense Llama 3.x ({@link Architecture#LLAMA3}) runs through exactly this code: its config simply has no MoE
+ * or NoPE layers, no chunking and no QK-norm, so every block is RoPE + global causal attention + SwiGLU.
  */
 public final class Llama4Model implements AutoCloseable {
     private final Llama4Config config;
@@ -48,7 +51,11 @@ public final class Llama4Model implements AutoCloseable {
         this(config, weights, () -> { });
     }
 
-    /** Loads an HF model folder (config.json + safetensors) or a GGUF file. */
+    /**
+     * Loads an HF model folder (config.json + safetensors) or a GGUF file of any {@link Architecture}: Llama 4
+     * ({@code Llama4For*}, GGUF {@code llama4}) or dense Llama 3 ({@code LlamaForCausalLM}, GGUF {@code llama}).
+     * Other architectures fail with a {@link org.llama4j.format.ModelFormatException} naming the supported ones.
+     */
     public static Llama4Model load(java.nio.file.Path path) {
         return Llama4Loader.load(path);
     }
@@ -92,6 +99,55 @@ public final class Llama4Model implements AutoCloseable {
     public float[][] forward(int[] tokens, int startPos, KvCache cache, IntPredicate logitsFor, ForwardListener listener,
                              java.util.function.IntFunction<float[]> inputEmbeddings) {
         int n = tokens.length;
+        int[] positions = new int[n];
+        KvCache[] caches = new KvCache[n];
+        boolean[] wantLogits = new boolean[n];
+        for (int t = 0; t < n; t++) {
+            positions[t] = startPos + t;
+            caches[t] = cache;
+            wantLogits[t] = logitsFor.test(startPos + t);
+        }
+        return forwardRows(tokens, positions, caches, wantLogits, listener, inputEmbeddings);
+    }
+
+    /**
+     * One decode step for several independent sequences at once (continuous batching): sequence {@code i} feeds
+     * {@code tokens[i]} at the next position of its own {@code caches[i]}. The linear layers multiply the whole
+     * batch in one pass, so every weight row is read once per step instead of once per sequence; attention runs
+     * per sequence against its own cache. Each sequence gets the same logits as a single-sequence decode.
+     *
+     * @return the next-token logits of every sequence, indexed like {@code tokens}
+     */
+    public float[][] decodeBatch(int[] tokens, KvCache[] caches) {
+        if (tokens.length != caches.length) {
+            throw new IllegalArgumentException(tokens.length + " tokens for " + caches.length + " caches");
+        }
+        int n = tokens.length;
+        int[] positions = new int[n];
+        boolean[] wantLogits = new boolean[n];
+        java.util.Set<KvCache> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (int i = 0; i < n; i++) {
+            if (!seen.add(caches[i])) {
+                throw new IllegalArgumentException("sequence " + i + " shares its KV cache with another sequence");
+            }
+            positions[i] = caches[i].position();
+            if (positions[i] >= caches[i].contextLength()) {
+                throw new IllegalStateException("sequence " + i + ": context length " + caches[i].contextLength()
+                        + " exceeded");
+            }
+            wantLogits[i] = true;
+        }
+        return forwardRows(tokens, positions, caches, wantLogits, ForwardListener.NONE, null);
+    }
+
+    /**
+     * The forward pass over a batch of rows: row {@code t} is token {@code tokens[t]} at {@code positions[t]} of
+     * the sequence whose cache is {@code caches[t]}. Rows of one sequence must be consecutive positions in order
+     * (prefill); rows of different sequences are independent (batched decode).
+     */
+    private float[][] forwardRows(int[] tokens, int[] positions, KvCache[] caches, boolean[] wantLogits,
+                                  ForwardListener listener, java.util.function.IntFunction<float[]> inputEmbeddings) {
+        int n = tokens.length;
         int dim = config.hiddenSize();
         float[] x = new float[n * dim];
         for (int t = 0; t < n; t++) {
@@ -99,16 +155,16 @@ public final class Llama4Model implements AutoCloseable {
                 throw new IllegalArgumentException("token id " + tokens[t] + " outside the vocabulary of "
                         + config.vocabSize());
             }
-            float[] fused = inputEmbeddings == null ? null : inputEmbeddings.apply(startPos + t);
+            float[] fused = inputEmbeddings == null ? null : inputEmbeddings.apply(positions[t]);
             if (fused == null) {
                 weights.tokenEmbeddings().dequantizeRow(tokens[t], x, t * dim);
             } else if (fused.length != dim) {
-                throw new IllegalArgumentException("input embedding for position " + (startPos + t) + " has "
+                throw new IllegalArgumentException("input embedding for position " + positions[t] + " has "
                         + fused.length + " values, the model's hidden size is " + dim);
             } else {
                 System.arraycopy(fused, 0, x, t * dim, dim);
             }
-            listener.embedding(startPos + t, x, t * dim, dim);
+            listener.embedding(positions[t], x, t * dim, dim);
         }
 
         float[] normed = new float[n * dim];
@@ -116,27 +172,43 @@ public final class Llama4Model implements AutoCloseable {
         for (int layer = 0; layer < config.layerCount(); layer++) {
             Block block = weights.blocks().get(layer);
             rmsNormAll(x, block.attentionNorm(), normed, n);
-            attention(layer, block, normed, n, startPos, cache.layer(layer), delta);
+            attention(layer, block, normed, n, positions, caches, delta);
             VectorMath.add(delta, 0, x, 0, n * dim);
 
             rmsNormAll(x, block.ffnNorm(), normed, n);
             switch (block.feedForward()) {
                 case SwiGlu dense -> swiGlu(dense, normed, n, delta);
-                case MixtureOfExperts moe -> mixtureOfExperts(layer, moe, normed, n, startPos, delta, listener);
+                case MixtureOfExperts moe -> mixtureOfExperts(layer, moe, normed, n, positions, delta, listener);
             }
             VectorMath.add(delta, 0, x, 0, n * dim);
             for (int t = 0; t < n; t++) {
-                listener.blockOutput(layer, startPos + t, x, t * dim, dim);
+                listener.blockOutput(layer, positions[t], x, t * dim, dim);
             }
         }
 
         rmsNormAll(x, weights.finalNorm(), normed, n);
-        float[][] logits = new float[n][];
+        int wanted = 0;
         for (int t = 0; t < n; t++) {
-            listener.finalNorm(startPos + t, normed, t * dim, dim);
-            if (logitsFor.test(startPos + t)) {
-                logits[t] = new float[config.vocabSize()];
-                weights.outputHead().apply(normed, t * dim, logits[t], 0);
+            listener.finalNorm(positions[t], normed, t * dim, dim);
+            if (wantLogits[t]) {
+                wanted++;
+            }
+        }
+        // The output head is the largest matrix of a small model: one batched product over the rows that need
+        // logits reads it once per step however many sequences are decoding.
+        int vocab = config.vocabSize();
+        float[] headIn = new float[wanted * dim];
+        for (int t = 0, r = 0; t < n; t++) {
+            if (wantLogits[t]) {
+                System.arraycopy(normed, t * dim, headIn, r++ * dim, dim);
+            }
+        }
+        float[] headOut = new float[wanted * vocab];
+        weights.outputHead().applyBatch(headIn, headOut, wanted);
+        float[][] logits = new float[n][];
+        for (int t = 0, r = 0; t < n; t++) {
+            if (wantLogits[t]) {
+                logits[t] = java.util.Arrays.copyOfRange(headOut, r * vocab, ++r * vocab);
             }
         }
         return logits;
@@ -146,7 +218,7 @@ public final class Llama4Model implements AutoCloseable {
      * Grouped-query self-attention for the batch. Each token first stores its key and value, then attends to
      * what its layer's cache shows it: the current chunk on RoPE layers, everything so far on NoPE layers.
      */
-    private void attention(int layer, Block block, float[] normed, int n, int startPos, KvCache.Layer cache,
+    private void attention(int layer, Block block, float[] normed, int n, int[] positions, KvCache[] caches,
                            float[] out) {
         int headDim = config.headDim();
         int qWidth = config.headCount() * headDim;
@@ -162,10 +234,15 @@ public final class Llama4Model implements AutoCloseable {
         float softmaxScale = (float) (1.0 / Math.sqrt(headDim));
         float[] cos = new float[headDim / 2];
         float[] sin = new float[headDim / 2];
-        float[] scores = new float[cache.window()];
+        int widestWindow = 0;
+        for (KvCache c : caches) {
+            widestWindow = Math.max(widestWindow, c.layer(layer).window());
+        }
+        float[] scores = new float[widestWindow];
         float[] mixed = new float[n * qWidth];
         for (int t = 0; t < n; t++) {
-            int pos = startPos + t;
+            int pos = positions[t];
+            KvCache.Layer cache = caches[t].layer(layer);
             if (usesRope) {
                 rope.rotation(pos, cos, sin);
                 rope.rotate(q, t * qWidth, config.headCount(), cos, sin);
@@ -214,7 +291,7 @@ public final class Llama4Model implements AutoCloseable {
      * formulation; SwiGLU is not linear, so scaling the output would differ). Tokens are grouped by expert so each
      * expert's weights are read once per batch.
      */
-    private void mixtureOfExperts(int layer, MixtureOfExperts moe, float[] in, int n, int startPos, float[] out,
+    private void mixtureOfExperts(int layer, MixtureOfExperts moe, float[] in, int n, int[] positions, float[] out,
                                   ForwardListener listener) {
         int dim = config.hiddenSize();
         int expertCount = moe.experts().size();
@@ -232,7 +309,7 @@ public final class Llama4Model implements AutoCloseable {
         float[] gates = new float[moe.expertsPerToken()];
         for (int t = 0; t < n; t++) {
             ExpertRouter.route(scores, t * expertCount, expertCount, chosen, gates);
-            listener.routing(layer, startPos + t, chosen.clone(), gates.clone());
+            listener.routing(layer, positions[t], chosen.clone(), gates.clone());
             for (int j = 0; j < chosen.length; j++) {
                 tokensOf.get(chosen[j]).add(t);
                 gatesOf.get(chosen[j]).add(gates[j]);

@@ -8,39 +8,46 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.llama4j.format.ModelFormatException;
 import org.llama4j.format.gguf.GgufFile;
+import org.llama4j.kernel.LinearMap;
 import org.llama4j.kernel.RopeScaling;
 import org.llama4j.tensor.Tensor;
 import org.llama4j.testing.Fixtures;
 
-/** Config identity across formats, every quantized GGUF against its dequantized reference, and format errors. */
+/**
+ * Config identity across formats, every quantized GGUF against its dequantized reference, and format errors, for
+ * the Llama 4 fixtures and llama3-tiny.
+ */
 class Llama4FixtureFormatsTest {
 
     static Stream<Arguments> ggufs() {
         return Stream.of(
-                Arguments.of("tiny-scout", "tiny-scout.BF16.gguf"), Arguments.of("tiny-scout", "tiny-scout.Q8_0.gguf"),
-                Arguments.of("tiny-scout", "tiny-scout.Q4_0.gguf"),
-                Arguments.of("tiny-maverick", "tiny-maverick.BF16.gguf"),
-                Arguments.of("long-context", "long-context.BF16.gguf"),
-                Arguments.of("tiny-k", "tiny-k.F16.gguf"), Arguments.of("tiny-k", "tiny-k.Q2_K.gguf"),
-                Arguments.of("tiny-k", "tiny-k.Q3_K_M.gguf"), Arguments.of("tiny-k", "tiny-k.Q4_K_M.gguf"),
-                Arguments.of("tiny-k", "tiny-k.Q5_K_M.gguf"), Arguments.of("tiny-k", "tiny-k.Q6_K.gguf"),
-                Arguments.of("tiny-k", "tiny-k.IQ4_NL.gguf"), Arguments.of("tiny-k", "tiny-k.IQ4_XS.gguf"),
-                Arguments.of("tiny-k", "tiny-k.Q4_1.gguf"), Arguments.of("tiny-k", "tiny-k.Q5_0.gguf"),
-                Arguments.of("tiny-k", "tiny-k.Q5_1.gguf"));
+                Arguments.of("llama4-tiny/tiny-scout", "tiny-scout.BF16.gguf"), Arguments.of("llama4-tiny/tiny-scout", "tiny-scout.Q8_0.gguf"),
+                Arguments.of("llama4-tiny/tiny-scout", "tiny-scout.Q4_0.gguf"),
+                Arguments.of("llama4-tiny/tiny-maverick", "tiny-maverick.BF16.gguf"),
+                Arguments.of("llama4-tiny/long-context", "long-context.BF16.gguf"),
+                Arguments.of("llama4-tiny/tiny-k", "tiny-k.F16.gguf"), Arguments.of("llama4-tiny/tiny-k", "tiny-k.Q2_K.gguf"),
+                Arguments.of("llama4-tiny/tiny-k", "tiny-k.Q3_K_M.gguf"), Arguments.of("llama4-tiny/tiny-k", "tiny-k.Q4_K_M.gguf"),
+                Arguments.of("llama4-tiny/tiny-k", "tiny-k.Q5_K_M.gguf"), Arguments.of("llama4-tiny/tiny-k", "tiny-k.Q6_K.gguf"),
+                Arguments.of("llama4-tiny/tiny-k", "tiny-k.IQ4_NL.gguf"), Arguments.of("llama4-tiny/tiny-k", "tiny-k.IQ4_XS.gguf"),
+                Arguments.of("llama4-tiny/tiny-k", "tiny-k.Q4_1.gguf"), Arguments.of("llama4-tiny/tiny-k", "tiny-k.Q5_0.gguf"),
+                Arguments.of("llama4-tiny/tiny-k", "tiny-k.Q5_1.gguf"),
+                Arguments.of("llama3-tiny", "llama3-tiny.BF16.gguf"), Arguments.of("llama3-tiny", "llama3-tiny.Q8_0.gguf"));
     }
 
     @ParameterizedTest(name = "{1}")
     @MethodSource("ggufs")
     void ggufDescriptionEqualsHfDescription(String model, String file) throws IOException {
-        Path dir = Fixtures.require("llama4-tiny/" + model);
+        Path dir = Fixtures.require(model);
         // tiny-k stores config.json but no safetensors: compare with the config alone.
         Llama4Config hf = Llama4Config.fromHf(new ObjectMapper().readTree(dir.resolve("config.json").toFile()));
         Llama4Config gguf = Llama4Model.readConfig(dir.resolve(file));
@@ -69,10 +76,32 @@ class Llama4FixtureFormatsTest {
         assertThat(maverick.expertFfnWidth()).isEqualTo(32);
     }
 
+    @ParameterizedTest(name = "llama3-tiny/{0}")
+    @ValueSource(strings = {"", "llama3-tiny.BF16.gguf", "llama3-tiny.Q8_0.gguf"})
+    void llama3FixtureIsReadAsDocumented(String file) {
+        Path dir = Fixtures.require("llama3-tiny");
+        try (Llama4Model m = Llama4Model.load(file.isEmpty() ? dir : dir.resolve(file))) {
+            Llama4Config c = m.config();
+            assertThat(c.architecture()).isEqualTo(Architecture.LLAMA3);
+            assertThat(c.ropeScaling()).isEqualTo(new RopeScaling(32f, 1f, 4f, 8192));
+            assertThat(c.ropeTheta()).isEqualTo(500000f);
+            assertThat(c.denseFfnWidth()).isEqualTo(256);
+            assertThat(c.moeLayers()).isEmpty();
+            assertThat(c.noRopeLayers()).isEmpty();
+            assertThat(c.attentionChunkSize()).isZero();
+            assertThat(List.of(c.headCount(), c.kvHeadCount(), c.headDim(), c.contextLength()))
+                    .containsExactly(4, 2, 16, 131072);
+            assertThat(List.of(c.bosTokenId(), c.eosTokenIds().getFirst())).containsExactly(4096, 4097);
+            // Tied: neither lm_head.weight nor output.weight exists; the output head reads the embedding matrix.
+            assertThat(m.weights().outputHead()).isInstanceOfSatisfying(LinearMap.RowsAreOutputs.class,
+                    head -> assertThat(head.tensor()).isSameAs(m.weights().tokenEmbeddings()));
+        }
+    }
+
     @ParameterizedTest(name = "{1}")
     @MethodSource("ggufs")
     void quantizedFilesMatchTheirDequantizedReference(String model, String file) {
-        Path dir = Fixtures.require("llama4-tiny/" + model);
+        Path dir = Fixtures.require(model);
         JsonNode index = Goldens.index(dir);
         JsonNode entry = null;
         for (JsonNode q : index.path("quantized")) {
@@ -125,7 +154,7 @@ class Llama4FixtureFormatsTest {
         try (GgufFile gguf = GgufFile.open(file)) {
             Tensor freqs = gguf.tensor("rope_freqs.weight");
             assertThat(freqs.toFloatArray()).contains(1f, 16f);
-            assertThatThrownBy(() -> Llama4GgufConfig.ropeScaling(gguf, 5e7f, 16))
+            assertThatThrownBy(() -> Llama4GgufConfig.ropeScaling(gguf, "llama4.", 5e7f, 16))
                     .isInstanceOf(ModelFormatException.class).hasMessageContaining("rope_freqs");
         }
     }

@@ -17,22 +17,25 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.llama4j.testing.Fixtures;
 
 /**
- * tiny-scout and tiny-maverick against the Meta reference goldens, loaded from the HF folder and from the BF16
- * GGUF (which hold the same bf16 values, so both must meet the float32 tolerance).
+ * tiny-scout and tiny-maverick (Llama 4) and llama3-tiny (dense Llama 3.2-style, tied embeddings, q/k permuted in
+ * the HF folder) against the Meta reference goldens, loaded from the HF folder and from the BF16 GGUF (which hold
+ * the same bf16 values, so both must meet the float32 tolerance).
  */
 class Llama4GoldenTest {
     private static final double LOGITS_TOL = 1e-4;
 
     static Stream<Arguments> checkpoints() {
         return Stream.of(
-                Arguments.of("tiny-scout", ""),
-                Arguments.of("tiny-scout", "tiny-scout.BF16.gguf"),
-                Arguments.of("tiny-maverick", ""),
-                Arguments.of("tiny-maverick", "tiny-maverick.BF16.gguf"));
+                Arguments.of("llama4-tiny/tiny-scout", ""),
+                Arguments.of("llama4-tiny/tiny-scout", "tiny-scout.BF16.gguf"),
+                Arguments.of("llama4-tiny/tiny-maverick", ""),
+                Arguments.of("llama4-tiny/tiny-maverick", "tiny-maverick.BF16.gguf"),
+                Arguments.of("llama3-tiny", ""),
+                Arguments.of("llama3-tiny", "llama3-tiny.BF16.gguf"));
     }
 
     private static Path dir(String model) {
-        return Fixtures.require("llama4-tiny/" + model);
+        return Fixtures.require(model);
     }
 
     private static Llama4Model load(Path dir, String file) {
@@ -81,7 +84,7 @@ class Llama4GoldenTest {
                     assertThat(err).as("seq %d position %d final norm", seq.get("id").asInt(), p).isLessThan(LOGITS_TOL);
                     worstNorm = Math.max(worstNorm, err);
                 }
-                Iterator<Map.Entry<String, JsonNode>> it = seq.get("routing_top1_per_moe_layer").properties().iterator();
+                Iterator<Map.Entry<String, JsonNode>> it = seq.path("routing_top1_per_moe_layer").properties().iterator();
                 List<Integer> layers = new ArrayList<>();
                 while (it.hasNext()) {
                     Map.Entry<String, JsonNode> e = it.next();
@@ -164,7 +167,8 @@ class Llama4GoldenTest {
     @MethodSource("checkpoints")
     void incrementalDecodeReproducesFullPrefill(String model, String file) {
         Path dir = dir(model);
-        JsonNode seq = Goldens.index(dir).get("sequences").get(2);   // 40 tokens: crosses chunk boundaries 16 and 32
+        // Llama 4: 40 tokens, crossing chunk boundaries 16 and 32; llama3-tiny: 100 tokens.
+        JsonNode seq = Goldens.index(dir).get("sequences").get(2);
         int[] tokens = Goldens.ints(seq.get("tokens"));
         try (Llama4Model m = load(dir, file)) {
             float[][] prefill = m.newSession().ingestAll(tokens);

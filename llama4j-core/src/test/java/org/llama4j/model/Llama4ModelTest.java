@@ -145,7 +145,7 @@ class Llama4ModelTest {
 
         // The same model without temperature tuning agrees before the first step and differs after it.
         Llama4Config c = INTERLEAVED;
-        Llama4Config off = new Llama4Config(c.vocabSize(), c.hiddenSize(), c.layerCount(), c.headCount(),
+        Llama4Config off = new Llama4Config(c.architecture(), c.vocabSize(), c.hiddenSize(), c.layerCount(), c.headCount(),
                 c.kvHeadCount(), c.headDim(), c.expertCount(), c.expertsPerToken(), c.expertFfnWidth(),
                 c.denseFfnWidth(), c.moeLayers(), c.noRopeLayers(), c.attentionChunkSize(), c.useQkNorm(), false,
                 c.floorScale(), c.attnScale(), c.ropeTheta(), c.ropeScaling(), c.rmsNormEps(), c.contextLength(),

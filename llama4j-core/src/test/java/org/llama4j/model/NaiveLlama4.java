@@ -3,8 +3,8 @@ package org.llama4j.model;
 import java.util.Arrays;
 
 /**
- * A deliberately naive Llama 4 in double precision, written like the Meta reference: full-sequence prefill with
- * an explicit attention mask (chunked-causal on RoPE layers, causal on NoPE layers), every expert applied to every
+ * A deliberately naive Llama 4 (or dense Llama 3) in double precision, written like the Meta reference:
+ * full-sequence prefill with an explicit attention mask (chunked-causal on Llama 4's RoPE layers, causal otherwise), every expert applied to every
  * token with a zero gate where not selected, no cache. Used to check the engine, which shares none of this code.
  */
 final class NaiveLlama4 {
@@ -54,7 +54,7 @@ final class NaiveLlama4 {
                     int kvh = h / (c.headCount() / c.kvHeadCount());
                     double[] s = new double[n];
                     for (int j = 0; j < n; j++) {
-                        boolean visible = j <= i && (!rope || j / chunk == i / chunk);
+                        boolean visible = j <= i && (!c.chunksAttention(l) || j / chunk == i / chunk);
                         if (!visible) {
                             s[j] = Double.NEGATIVE_INFINITY;
                             continue;

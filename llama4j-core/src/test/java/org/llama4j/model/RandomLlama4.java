@@ -40,11 +40,17 @@ final class RandomLlama4 {
     }
 
     RandomLlama4(Llama4Config c, long seed) {
+        this(c, seed, false);
+    }
+
+    /** With {@code tiedEmbeddings} the output head is the embedding matrix itself (Llama 3.2 1B, Llama Guard 3 1B). */
+    RandomLlama4(Llama4Config c, long seed, boolean tiedEmbeddings) {
         this.config = c;
         Random r = new Random(seed);
         int d = c.hiddenSize();
         embeddings = matrix(r, c.vocabSize(), d, 1f);
-        head = matrix(r, c.vocabSize(), d, (float) (1 / Math.sqrt(d)));
+        float[][] untied = matrix(r, c.vocabSize(), d, (float) (1 / Math.sqrt(d)));
+        head = tiedEmbeddings ? embeddings : untied;
         finalNorm = norm(r, d);
         int q = c.headCount() * c.headDim();
         int kv = c.kvHeadCount() * c.headDim();
@@ -88,9 +94,18 @@ final class RandomLlama4 {
     /** A config with small chunks and an early temperature step, so short sequences exercise everything. */
     static Llama4Config config(int layers, int moeStep, int experts, int topK, int chunk, float floorScale,
                                boolean qkNorm, int contextLength) {
-        return new Llama4Config(61, 32, layers, 4, 2, 8, experts, topK, 16, 24,
+        return new Llama4Config(Architecture.LLAMA4, 61, 32, layers, 4, 2, 8, experts, topK, 16, 24,
                 Llama4Config.interleavedMoeLayers(layers, moeStep), Llama4Config.periodicNoRopeLayers(layers, 4),
                 chunk, qkNorm, true, floorScale, 0.3f, 10000f, new RopeScaling(8f, 1f, 4f, 64), 1e-5f,
+                contextLength, 1, List.of(2), -1);
+    }
+
+    /**
+     * A dense Llama 3 config: head_dim 16 with theta 5e5 and Llama 3.2's scaling (factor 32, original context
+     * 8192) puts the frequencies in all three bands of the llama3 rule, as in the real models.
+     */
+    static Llama4Config llama3Config(int layers, int contextLength) {
+        return Llama4Config.llama3(61, 32, layers, 4, 2, 16, 48, 500000f, new RopeScaling(32f, 1f, 4f, 8192), 1e-5f,
                 contextLength, 1, List.of(2), -1);
     }
 
