@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             GuardCommand.class,
             BenchCommand.class,
             ServeCommand.class,
+            ConvertMmprojCommand.class,
         })
 public final class Main implements Runnable {
 

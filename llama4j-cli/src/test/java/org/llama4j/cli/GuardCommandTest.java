@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,7 +16,6 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.llama4j.testing.Fixtures;
-import picocli.CommandLine;
 
 class GuardCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -26,18 +23,7 @@ class GuardCommandTest {
     @TempDir
     Path tmp;
 
-    record Result(int exitCode, String out, String err) {
-    }
 
-    static Result run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Result(code, out.toString(), err.toString());
-    }
 
     static Stream<Arguments> promptCases() throws Exception {
         Path dir = Fixtures.require("llama-guard");
@@ -66,21 +52,21 @@ class GuardCommandTest {
         if (!c.get("excluded_categories").isEmpty()) {
             args.addAll(List.of("--exclude", join(c.get("excluded_categories"))));
         }
-        Result text = run(args.toArray(String[]::new));
-        assertThat(text.exitCode()).as(text.err()).isZero();
+        CliRun text = CliRun.run(args.toArray(String[]::new));
+        assertThat(text.code()).as(text.err()).isZero();
         assertThat(text.out()).isEqualTo(c.get("guard_prompt").asText() + System.lineSeparator());
 
         if (c.has("meta_chat_format_ids")) {
             // Loading the tokenizer dominates each run: the full chat text is checked where it matters most.
             args.add("--rendered");
-            Result rendered = run(args.toArray(String[]::new));
+            CliRun rendered = CliRun.run(args.toArray(String[]::new));
             assertThat(rendered.out()).isEqualTo(c.get("rendered").asText() + System.lineSeparator());
             args.removeLast();
         }
 
         args.add("--ids");
-        Result ids = run(args.toArray(String[]::new));
-        assertThat(ids.exitCode()).as(ids.err()).isZero();
+        CliRun ids = CliRun.run(args.toArray(String[]::new));
+        assertThat(ids.code()).as(ids.err()).isZero();
         List<String> lines = ids.out().lines().toList();
         JsonNode expected = c.has("meta_chat_format_ids") ? c.get("meta_chat_format_ids") : c.get("ids");
         assertThat(JSON.readTree(lines.getLast())).isEqualTo(expected);
@@ -97,10 +83,10 @@ class GuardCommandTest {
         Path tokenizer = Fixtures.require("tokenizer/llama4/tokenizer.model");
         Path conversation = tmp.resolve("conv.json");
         Files.writeString(conversation, "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}");
-        Result r = run("guard", "--model", tokenizer.toString(), "--messages", conversation.toString(), "--render-only");
-        assertThat(r.exitCode()).as(r.err()).isZero();
+        CliRun r = CliRun.run("guard", "--model", tokenizer.toString(), "--messages", conversation.toString(), "--render-only");
+        assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("S13: Elections.\nS14: Code Interpreter Abuse.\n<END UNSAFE");
-        r = run("guard", "--model", tokenizer.toString(), "--messages", conversation.toString(), "--render-only",
+        r = CliRun.run("guard", "--model", tokenizer.toString(), "--messages", conversation.toString(), "--render-only",
                 "--category-set", "llama-stack-lg4", "--exclude", "S1, S2");
         assertThat(r.out()).contains("<BEGIN UNSAFE CONTENT CATEGORIES>\nS3: Sex Crimes.")
                 .contains("S13: Elections.\n<END UNSAFE");
@@ -117,20 +103,20 @@ class GuardCommandTest {
         Files.writeString(empty, "[]");
         String m = tokenizer.toString();
 
-        assertError(run("guard", "--model", m, "--messages", broken.toString(), "--render-only"), "not valid JSON");
-        assertError(run("guard", "--model", m, "--messages", tmp.resolve("nope.json").toString(), "--render-only"),
+        assertError(CliRun.run("guard", "--model", m, "--messages", broken.toString(), "--render-only"), "not valid JSON");
+        assertError(CliRun.run("guard", "--model", m, "--messages", tmp.resolve("nope.json").toString(), "--render-only"),
                 "no such file");
-        assertError(run("guard", "--model", m, "--messages", empty.toString(), "--render-only"), "is empty");
-        assertError(run("guard", "--model", m, "--messages", good.toString(), "--render-only", "--exclude", "S15"),
+        assertError(CliRun.run("guard", "--model", m, "--messages", empty.toString(), "--render-only"), "is empty");
+        assertError(CliRun.run("guard", "--model", m, "--messages", good.toString(), "--render-only", "--exclude", "S15"),
                 "unknown hazard category code 'S15'");
-        assertError(run("guard", "--model", m, "--messages", good.toString(), "--render-only", "--categories",
+        assertError(CliRun.run("guard", "--model", m, "--messages", good.toString(), "--render-only", "--categories",
                 "S1,S1"), "more than once");
-        assertError(run("guard", "--model", m, "--messages", good.toString(), "--render-only", "--category-set",
+        assertError(CliRun.run("guard", "--model", m, "--messages", good.toString(), "--render-only", "--category-set",
                 "lg9"), "unknown category set 'lg9'");
-        assertError(run("guard", "--model", m, "--messages", good.toString(), "--ids"), "--ids needs --render-only");
-        assertError(run("guard", "--model", m, "--messages", good.toString(), "--render-only", "--categories", "S1",
+        assertError(CliRun.run("guard", "--model", m, "--messages", good.toString(), "--ids"), "--ids needs --render-only");
+        assertError(CliRun.run("guard", "--model", m, "--messages", good.toString(), "--render-only", "--categories", "S1",
                 "--category-set", "lg3-1b"), "mutually exclusive");
-        assertError(run("guard", "--model", m, "--messages", good.toString()), "is a tokenizer, not a model");
+        assertError(CliRun.run("guard", "--model", m, "--messages", good.toString()), "is a tokenizer, not a model");
     }
 
     /** Llama Guard 4 runs on Llama 4, Llama Guard 3 on dense Llama 3: both architectures load. */
@@ -141,9 +127,9 @@ class GuardCommandTest {
         Path conversation = tmp.resolve("conv.json");
         Files.writeString(conversation, "[{\"role\": \"user\", \"content\": \"A bomb?\"}]");
         // Random weights (tiny-scout: a 256-token context, two categories fit): the answer is noise.
-        Result r = run("guard", "--model", gguf.toString(), "--messages", conversation.toString(),
+        CliRun r = CliRun.run("guard", "--model", gguf.toString(), "--messages", conversation.toString(),
                 "--categories", "S1,S9", "--max-new-tokens", "4");
-        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.code()).as(r.err()).isZero();
         JsonNode verdict = JSON.readTree(r.out());
         assertThat(verdict.get("verdict").asText()).isIn("safe", "unsafe", "error");
         assertThat(verdict.get("block").asBoolean()).isEqualTo(!verdict.get("verdict").asText().equals("safe"));
@@ -152,8 +138,8 @@ class GuardCommandTest {
         assertThat(verdict.get("p_unsafe").isNumber()).isTrue();
     }
 
-    private static void assertError(Result r, String message) {
-        assertThat(r.exitCode()).as(r.out()).isNotZero();
+    private static void assertError(CliRun r, String message) {
+        assertThat(r.code()).as(r.out()).isNotZero();
         assertThat(r.err()).contains(message);
         assertThat(r.out()).isEmpty();
     }

@@ -1,7 +1,13 @@
 package org.llama4j.kernel;
 
-/** Scalar activation functions, in float32 as the reference computes them. */
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Activation functions, in float32 as the reference computes them (SwiGLU vectorized). */
 public final class Activations {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
     private Activations() {
     }
 
@@ -18,7 +24,13 @@ public final class Activations {
      * SwiGLU on a row holding the gate half then the up half: {@code out[i] = silu(gateUp[i]) · gateUp[width+i]}.
      */
     public static void swiGlu(float[] gateUp, int gateUpOffset, int width, float[] out, int outOffset) {
-        for (int i = 0; i < width; i++) {
+        int i = 0;
+        for (int bound = S.loopBound(width); i < bound; i += S.length()) {
+            FloatVector g = FloatVector.fromArray(S, gateUp, gateUpOffset + i);
+            FloatVector silu = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+            silu.mul(FloatVector.fromArray(S, gateUp, gateUpOffset + width + i)).intoArray(out, outOffset + i);
+        }
+        for (; i < width; i++) {
             out[outOffset + i] = silu(gateUp[gateUpOffset + i]) * gateUp[gateUpOffset + width + i];
         }
     }

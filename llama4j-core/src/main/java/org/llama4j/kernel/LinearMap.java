@@ -50,24 +50,12 @@ public sealed interface LinearMap permits LinearMap.RowsAreOutputs, LinearMap.Ro
 
         @Override
         public void apply(float[] x, int xOff, float[] y, int yOff) {
-            for (int r = 0; r < outputSize; r++) {
-                y[yOff + r] = tensor.dotRow(firstRow + r, x, xOff);
-            }
+            Kernels.matmul(ParallelRunner.shared(), tensor, firstRow, outputSize, x, xOff, 1, y, yOff, KernelMode.EXACT);
         }
 
         @Override
         public void applyBatch(float[] x, float[] y, int n) {
-            if (n == 1) {
-                apply(x, 0, y, 0);
-                return;
-            }
-            float[] row = new float[inputSize];
-            for (int r = 0; r < outputSize; r++) {
-                tensor.dequantizeRow(firstRow + r, row, 0);
-                for (int t = 0; t < n; t++) {
-                    y[t * outputSize + r] = VectorMath.dot(row, 0, x, t * inputSize, inputSize);
-                }
-            }
+            Kernels.matmul(ParallelRunner.shared(), tensor, firstRow, outputSize, x, 0, n, y, 0, KernelMode.EXACT);
         }
     }
 
@@ -79,26 +67,13 @@ public sealed interface LinearMap permits LinearMap.RowsAreOutputs, LinearMap.Ro
         @Override
         public void apply(float[] x, int xOff, float[] y, int yOff) {
             java.util.Arrays.fill(y, yOff, yOff + outputSize, 0f);
-            float[] row = new float[outputSize];
-            for (int i = 0; i < inputSize; i++) {
-                float xi = x[xOff + i];
-                if (xi != 0f) {
-                    tensor.dequantizeRow(firstRow + i, row, 0);
-                    VectorMath.axpy(xi, row, 0, y, yOff, outputSize);
-                }
-            }
+            Kernels.addInputMajor(ParallelRunner.shared(), tensor, firstRow, inputSize, x, xOff, 1, y, yOff);
         }
 
         @Override
         public void applyBatch(float[] x, float[] y, int n) {
             java.util.Arrays.fill(y, 0, n * outputSize, 0f);
-            float[] row = new float[outputSize];
-            for (int i = 0; i < inputSize; i++) {
-                tensor.dequantizeRow(firstRow + i, row, 0);
-                for (int t = 0; t < n; t++) {
-                    VectorMath.axpy(x[t * inputSize + i], row, 0, y, t * outputSize, outputSize);
-                }
-            }
+            Kernels.addInputMajor(ParallelRunner.shared(), tensor, firstRow, inputSize, x, 0, n, y, 0);
         }
     }
 

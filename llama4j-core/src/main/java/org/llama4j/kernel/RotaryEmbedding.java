@@ -1,5 +1,9 @@
 package org.llama4j.kernel;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Rotary position embedding in Meta's layout: each head vector is a sequence of adjacent pairs
  * {@code (x[2i], x[2i+1])}, read as a complex number and multiplied by {@code e^(i·pos·freq[i])}, as in Meta's
@@ -12,6 +16,19 @@ package org.llama4j.kernel;
  * this in double would move the result away from the reference.
  */
 public final class RotaryEmbedding {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Swaps the lanes of each pair (0↔1, 2↔3, ...). */
+    private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromOp(S, i -> i ^ 1);
+    private static final FloatVector NEGATE_EVEN_LANES = FloatVector.fromArray(S, alternatingSigns(S.length()), 0);
+
+    private static float[] alternatingSigns(int n) {
+        float[] s = new float[n];
+        for (int i = 0; i < n; i++) {
+            s[i] = (i & 1) == 0 ? -1f : 1f;
+        }
+        return s;
+    }
+
     private final float[] frequencies;
     private final int headDim;
 
@@ -56,11 +73,29 @@ public final class RotaryEmbedding {
         }
     }
 
-    /** Rotates {@code heads} consecutive head vectors starting at {@code x[off]} by a precomputed rotation. */
+    /**
+     * Rotates {@code heads} consecutive head vectors starting at {@code x[off]} by a precomputed rotation. In
+     * lanes: with {@code c}, {@code s} repeated per pair and {@code x'} = x with each pair swapped and its first
+     * element negated ({@code -im, re}), the result is {@code x·c + x'·s}.
+     */
     public void rotate(float[] x, int off, int heads, float[] cos, float[] sin) {
+        int vectorEnd = S.loopBound(headDim);
+        float[] cosPairs = new float[vectorEnd];
+        float[] sinPairs = new float[vectorEnd];
+        for (int i = 0; i < vectorEnd; i++) {
+            cosPairs[i] = cos[i / 2];
+            sinPairs[i] = sin[i / 2];
+        }
         for (int h = 0; h < heads; h++) {
             int base = off + h * headDim;
-            for (int i = 0; i < frequencies.length; i++) {
+            for (int j = 0; j < vectorEnd; j += S.length()) {
+                FloatVector v = FloatVector.fromArray(S, x, base + j);
+                FloatVector swapped = v.rearrange(SWAP_PAIRS).mul(NEGATE_EVEN_LANES);
+                v.mul(FloatVector.fromArray(S, cosPairs, j))
+                        .add(swapped.mul(FloatVector.fromArray(S, sinPairs, j)))
+                        .intoArray(x, base + j);
+            }
+            for (int i = vectorEnd / 2; i < frequencies.length; i++) {
                 float re = x[base + 2 * i];
                 float im = x[base + 2 * i + 1];
                 x[base + 2 * i] = re * cos[i] - im * sin[i];

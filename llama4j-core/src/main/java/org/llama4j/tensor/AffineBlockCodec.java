@@ -20,6 +20,20 @@ final class AffineBlockCodec extends QuantCodec {
     }
 
     @Override
+    public int groupSize() {
+        return 32;
+    }
+
+    /** {@code q * d + m} is {@code d * q - (-m)}: negating the offset is exact. */
+    @Override
+    public void unpack(MemorySegment src, long offset, byte[] codes, int codeOffset, float[] scales, float[] mins,
+            int groupOffset) {
+        scales[groupOffset] = QuantBits.fp16(src, offset);
+        mins[groupOffset] = -QuantBits.fp16(src, offset + 2);
+        plane.readStored(src, offset + 4, codes, codeOffset);
+    }
+
+    @Override
     public void decodeBlock(MemorySegment src, long offset, float[] dst, int dstOffset) {
         float d = QuantBits.fp16(src, offset);
         float m = QuantBits.fp16(src, offset + 2);

@@ -42,16 +42,24 @@ public interface BlockCodec {
     }
 
     /**
-     * Dot product of {@code count} encoded values at byte {@code offset} with {@code x[xOffset ..]}, in float32,
-     * block after block (the reference every optimised kernel is tested against).
+     * Dot product of {@code count} encoded values at byte {@code offset} with {@code x[xOffset ..]}, in float32.
+     * Codecs override it with SIMD kernels that equal {@link #referenceDot} up to float summation order.
      */
     default float dot(MemorySegment src, long offset, float[] x, int xOffset, int count) {
-        int bs = type().blockSize();
-        int bb = type().blockBytes();
+        return referenceDot(this, src, offset, x, xOffset, count);
+    }
+
+    /**
+     * The scalar reference every optimised {@link #dot} is tested against: decodes block after block with
+     * {@link #decodeBlock} and accumulates {@code value * x} in one float, in index order.
+     */
+    static float referenceDot(BlockCodec codec, MemorySegment src, long offset, float[] x, int xOffset, int count) {
+        int bs = codec.type().blockSize();
+        int bb = codec.type().blockBytes();
         float[] block = new float[bs];
         float sum = 0f;
         for (int i = 0; i < count; i += bs) {
-            decodeBlock(src, offset, block, 0);
+            codec.decodeBlock(src, offset, block, 0);
             for (int j = 0; j < bs; j++) {
                 sum += block[j] * x[xOffset + i + j];
             }

@@ -19,7 +19,7 @@ public final class BlockCodecs {
     private static final Map<GgmlType, BlockCodec> CODECS = new EnumMap<>(GgmlType.class);
 
     static {
-        register(new ScalarCodec(GgmlType.F32) {
+        register(new ScalarCodec(GgmlType.F32, SimdDot.FloatFormat.F32) {
             @Override
             public void decodeBlock(MemorySegment src, long offset, float[] dst, int dstOffset) {
                 dst[dstOffset] = src.get(F32, offset);
@@ -30,7 +30,7 @@ public final class BlockCodecs {
                 dst.set(F32, offset, src[srcOffset]);
             }
         });
-        register(new ScalarCodec(GgmlType.F16) {
+        register(new ScalarCodec(GgmlType.F16, SimdDot.FloatFormat.F16) {
             @Override
             public void decodeBlock(MemorySegment src, long offset, float[] dst, int dstOffset) {
                 dst[dstOffset] = Float.float16ToFloat(src.get(I16, offset));
@@ -41,7 +41,7 @@ public final class BlockCodecs {
                 dst.set(I16, offset, Float.floatToFloat16(src[srcOffset]));
             }
         });
-        register(new ScalarCodec(GgmlType.BF16) {
+        register(new ScalarCodec(GgmlType.BF16, SimdDot.FloatFormat.BF16) {
             @Override
             public void decodeBlock(MemorySegment src, long offset, float[] dst, int dstOffset) {
                 dst[dstOffset] = Float.intBitsToFloat(src.get(I16, offset) << 16);
@@ -114,12 +114,14 @@ public final class BlockCodecs {
         return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
     }
 
-    /** Types of one value per block: decoding and dot products go value by value. */
+    /** Types of one value per block: decoded and multiplied a vector of values at a time. */
     private abstract static class ScalarCodec implements BlockCodec {
         private final GgmlType type;
+        private final SimdDot.FloatFormat format;
 
-        ScalarCodec(GgmlType type) {
+        ScalarCodec(GgmlType type, SimdDot.FloatFormat format) {
             this.type = type;
+            this.format = format;
         }
 
         @Override
@@ -129,14 +131,12 @@ public final class BlockCodecs {
 
         @Override
         public float dot(MemorySegment src, long offset, float[] x, int xOffset, int count) {
-            float[] one = new float[1];
-            float sum = 0f;
-            int bb = type.blockBytes();
-            for (int i = 0; i < count; i++) {
-                decodeBlock(src, offset + (long) i * bb, one, 0);
-                sum += one[0] * x[xOffset + i];
-            }
-            return sum;
+            return SimdDot.dotFloats(format, this, src, offset, x, xOffset, count);
+        }
+
+        @Override
+        public void decode(MemorySegment src, long offset, float[] dst, int dstOffset, int count) {
+            SimdDot.decodeFloats(format, this, src, offset, dst, dstOffset, count);
         }
     }
 }

@@ -16,6 +16,11 @@ enum CodePlane {
         void write(int[] codes, MemorySegment dst, long offset) {
             QuantBits.packNibbles(codes, 0, 16, dst, offset);
         }
+
+        @Override
+        void readStored(MemorySegment src, long offset, byte[] dst, int d) {
+            CodeUnpack.nibbles(src, offset, 16, dst, d);
+        }
     },
     /** A 32-bit word of fifth bits, then 16 bytes of low nibbles (Q5_0, Q5_1). */
     NIBBLES_WITH_HIGH_BITS(20) {
@@ -29,6 +34,12 @@ enum CodePlane {
         void write(int[] codes, MemorySegment dst, long offset) {
             dst.set(I32, offset, QuantBits.highBits32(codes, 0));
             QuantBits.packNibbles(codes, 0, 16, dst, offset + 4);
+        }
+
+        @Override
+        void readStored(MemorySegment src, long offset, byte[] dst, int d) {
+            CodeUnpack.nibbles(src, offset + 4, 16, dst, d);
+            CodeUnpack.addHighBits32(src.get(I32, offset), dst, d);
         }
     },
     /**
@@ -49,6 +60,16 @@ enum CodePlane {
                 dst.set(ValueLayout.JAVA_BYTE, offset + i, (byte) (codes[i] - 127));
             }
         }
+
+        @Override
+        int storedToCode() {
+            return 127;
+        }
+
+        @Override
+        void readStored(MemorySegment src, long offset, byte[] dst, int d) {
+            CodeUnpack.copy(src, offset, 32, dst, d);
+        }
     };
 
     private static final ValueLayout.OfInt I32 =
@@ -68,4 +89,15 @@ enum CodePlane {
     abstract void read(MemorySegment src, long offset, float[] dst, int dstOffset);
 
     abstract void write(int[] codes, MemorySegment dst, long offset);
+
+    /**
+     * Writes the 32 stored integers to {@code dst[d..+32)} as bytes: the code minus {@link #storedToCode()}
+     * (so that Q8_0's signed bytes fit a byte).
+     */
+    abstract void readStored(MemorySegment src, long offset, byte[] dst, int d);
+
+    /** What to add to a stored integer to get the code {@link #read} produces. */
+    int storedToCode() {
+        return 0;
+    }
 }

@@ -36,6 +36,28 @@ final class IQ4XSCodec extends QuantCodec {
         }
     }
 
+    private static final jdk.incubator.vector.ByteVector LEVEL_TABLE = CodeUnpack.table(QuantBits.IQ4_VALUES);
+
+    @Override
+    public int groupSize() {
+        return 32;
+    }
+
+    @Override
+    public void unpack(MemorySegment src, long offset, byte[] codes, int codeOffset, float[] scales, float[] mins,
+            int groupOffset) {
+        float d = QuantBits.fp16(src, offset + D);
+        int scalesHigh = Short.toUnsignedInt(src.get(BlockCodecs.I16, offset + SCALES_H));
+        for (int group = 0; group < 8; group++) {
+            int low = (QuantBits.u8(src, offset + SCALES_L + group / 2) >>> (4 * (group % 2))) & 0xF;
+            int ls = low | ((scalesHigh >>> (2 * group)) & 3) << 4;
+            scales[groupOffset + group] = d * (ls - 32);
+            mins[groupOffset + group] = 0f;
+            CodeUnpack.nibbles(src, offset + QS + 16L * group, 16, codes, codeOffset + 32 * group);
+        }
+        CodeUnpack.lookup(codes, codeOffset, 256, LEVEL_TABLE);
+    }
+
     @Override
     void encodeFiniteBlock(float[] src, int srcOffset, MemorySegment dst, long offset) {
         var fit = QuantSearch.fitScaledSuperBlock(src, srcOffset, 8, 32, LEVELS, SCALE_LEVELS);

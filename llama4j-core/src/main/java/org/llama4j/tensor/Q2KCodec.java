@@ -35,6 +35,24 @@ final class Q2KCodec extends QuantCodec {
         }
     }
 
+    @Override
+    public int groupSize() {
+        return 16;
+    }
+
+    @Override
+    public void unpack(MemorySegment src, long offset, byte[] codes, int codeOffset, float[] scales, float[] mins,
+            int groupOffset) {
+        float d = QuantBits.fp16(src, offset + D);
+        float dmin = QuantBits.fp16(src, offset + DMIN);
+        for (int group = 0; group < 16; group++) {
+            int sc = QuantBits.u8(src, offset + SCALES + group);
+            scales[groupOffset + group] = d * (sc & 0xF);
+            mins[groupOffset + group] = dmin * (sc >>> 4);
+            CodeUnpack.crumbs(src, offset + codeBytes(group), 16, codeShift(group), codes, codeOffset + 16 * group);
+        }
+    }
+
     /** Group {@code g} (values 16g..16g+15): half {@code g/8}, quarter {@code (g/2)%4}, first or second 16 bytes. */
     private static long codeBytes(int group) {
         return QS + 32L * (group >>> 3) + 16L * (group & 1);

@@ -35,6 +35,25 @@ final class Q3KCodec extends QuantCodec {
         }
     }
 
+    @Override
+    public int groupSize() {
+        return 16;
+    }
+
+    @Override
+    public void unpack(MemorySegment src, long offset, byte[] codes, int codeOffset, float[] scales, float[] mins,
+            int groupOffset) {
+        float d = QuantBits.fp16(src, offset + D);
+        for (int group = 0; group < 16; group++) {
+            scales[groupOffset + group] = d * (QuantBits.q3Scale(src, offset + SCALES, group) - 32);
+            mins[groupOffset + group] = 0f;
+            int out = codeOffset + 16 * group;
+            CodeUnpack.crumbs(src, offset + codeBytes(group), 16, codeShift(group), codes, out);
+            CodeUnpack.addBits(src, offset + maskBytes(group), 16, group >>> 1, 1, 2, codes, out);
+        }
+        CodeUnpack.addConstant(codes, codeOffset, 256, -4);
+    }
+
     private static long codeBytes(int group) {
         return QS + 32L * (group >>> 3) + 16L * (group & 1);
     }

@@ -27,6 +27,30 @@ final class Q4KCodec extends QuantCodec {
         applyScaleMin(src, offset + SCALES, d, dmin, dst, dstOffset);
     }
 
+    @Override
+    public int groupSize() {
+        return 32;
+    }
+
+    @Override
+    public void unpack(MemorySegment src, long offset, byte[] codes, int codeOffset, float[] scales, float[] mins,
+            int groupOffset) {
+        for (int pair = 0; pair < 4; pair++) {
+            CodeUnpack.nibbles(src, offset + QS + 32L * pair, 32, codes, codeOffset + 64 * pair);
+        }
+        unpackScaleMin(src, offset, scales, mins, groupOffset);
+    }
+
+    /** The 8 group factors {@code d * sc} and {@code dmin * m} of a Q4_K or Q5_K block (shared with Q5_K). */
+    static void unpackScaleMin(MemorySegment src, long offset, float[] scales, float[] mins, int groupOffset) {
+        float d = QuantBits.fp16(src, offset + D);
+        float dmin = QuantBits.fp16(src, offset + DMIN);
+        for (int group = 0; group < 8; group++) {
+            scales[groupOffset + group] = d * QuantBits.kScale(src, offset + SCALES, group);
+            mins[groupOffset + group] = dmin * QuantBits.kMin(src, offset + SCALES, group);
+        }
+    }
+
     /** {@code y = (d * sc) * q - (dmin * m)} over the 8 groups of 32 codes in {@code dst} (shared with Q5_K). */
     static void applyScaleMin(MemorySegment src, long scalesOffset, float d, float dmin, float[] dst, int dstOffset) {
         for (int group = 0; group < 8; group++) {

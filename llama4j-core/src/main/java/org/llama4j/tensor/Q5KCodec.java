@@ -30,6 +30,23 @@ final class Q5KCodec extends QuantCodec {
     }
 
     @Override
+    public int groupSize() {
+        return 32;
+    }
+
+    @Override
+    public void unpack(MemorySegment src, long offset, byte[] codes, int codeOffset, float[] scales, float[] mins,
+            int groupOffset) {
+        for (int pair = 0; pair < 4; pair++) {
+            CodeUnpack.nibbles(src, offset + QS + 32L * pair, 32, codes, codeOffset + 64 * pair);
+        }
+        for (int group = 0; group < 8; group++) {
+            CodeUnpack.addBits(src, offset + QH, 32, group, 1, 4, codes, codeOffset + 32 * group);
+        }
+        Q4KCodec.unpackScaleMin(src, offset, scales, mins, groupOffset);
+    }
+
+    @Override
     void encodeFiniteBlock(float[] src, int srcOffset, MemorySegment dst, long offset) {
         var fit = Q4KCodec.encodeScaleMin(src, srcOffset, 31, dst, offset);
         for (int pair = 0; pair < 4; pair++) {

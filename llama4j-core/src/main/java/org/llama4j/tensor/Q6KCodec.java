@@ -41,6 +41,29 @@ final class Q6KCodec extends QuantCodec {
     }
 
     @Override
+    public int groupSize() {
+        return 16;
+    }
+
+    @Override
+    public void unpack(MemorySegment src, long offset, byte[] codes, int codeOffset, float[] scales, float[] mins,
+            int groupOffset) {
+        float d = QuantBits.fp16(src, offset + D);
+        for (int half = 0; half < 2; half++) {
+            int out = codeOffset + 128 * half;
+            CodeUnpack.nibbles(src, offset + QL + 64L * half, 64, codes, out);
+            for (int quarter = 0; quarter < 4; quarter++) {
+                CodeUnpack.addBits(src, offset + QH + 32L * half, 32, 2 * quarter, 3, 4, codes, out + 32 * quarter);
+            }
+        }
+        CodeUnpack.addConstant(codes, codeOffset, 256, -32);
+        for (int group = 0; group < 16; group++) {
+            scales[groupOffset + group] = d * src.get(ValueLayout.JAVA_BYTE, offset + SCALES + group);
+            mins[groupOffset + group] = 0f;
+        }
+    }
+
+    @Override
     void encodeFiniteBlock(float[] src, int srcOffset, MemorySegment dst, long offset) {
         var fit = QuantSearch.fitScaledSuperBlock(src, srcOffset, 16, 16, LEVELS, SCALE_LEVELS);
         QuantBits.putFp16(dst, offset + D, fit.d());

@@ -8,7 +8,7 @@ import java.lang.foreign.MemorySegment;
  * bit for bit, including the order of the float operations, and are the reference that SIMD {@link #dot}
  * kernels are tested against.
  */
-abstract class QuantCodec implements BlockCodec {
+abstract class QuantCodec implements GroupedCodes {
     private final GgmlType type;
 
     QuantCodec(GgmlType type) {
@@ -29,6 +29,18 @@ abstract class QuantCodec implements BlockCodec {
 
     /** Encodes finite values into a zeroed block. */
     abstract void encodeFiniteBlock(float[] src, int srcOffset, MemorySegment dst, long offset);
+
+    /** Vectorized: unpacks each block to codes and accumulates {@code (scale * code - min) * x} in float lanes. */
+    @Override
+    public float dot(MemorySegment src, long offset, float[] x, int xOffset, int count) {
+        return SimdDot.dotGrouped(this, src, offset, x, xOffset, count);
+    }
+
+    /** Vectorized, and bit-identical to {@link #decodeBlock} (same float operations per value). */
+    @Override
+    public void decode(MemorySegment src, long offset, float[] dst, int dstOffset, int count) {
+        SimdDot.decodeGrouped(this, src, offset, dst, dstOffset, count);
+    }
 
     @Override
     public String toString() {

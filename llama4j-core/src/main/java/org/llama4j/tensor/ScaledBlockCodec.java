@@ -1,6 +1,7 @@
 package org.llama4j.tensor;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
 
 /**
  * The 32-value formats {@code y = d * level(code)} with one fp16 scale {@code d} per block: Q8_0 (levels
@@ -9,6 +10,10 @@ import java.lang.foreign.MemorySegment;
 final class ScaledBlockCodec extends QuantCodec {
     private final CodePlane plane;
     private final QuantSearch.Grid grid;
+    /** For code books: the level of each 4-bit code, as a lookup table (null for integer ranges). */
+    private final ByteVector levelTable;
+    /** For integer ranges: stored integer + levelDelta = level. */
+    private final int levelDelta;
 
     ScaledBlockCodec(GgmlType type, CodePlane plane, QuantSearch.Grid grid) {
         super(type);
@@ -17,6 +22,37 @@ final class ScaledBlockCodec extends QuantCodec {
         }
         this.plane = plane;
         this.grid = grid;
+        switch (grid) {
+            case QuantSearch.IntRange r -> {
+                levelTable = null;
+                levelDelta = plane.storedToCode() + r.lowest();
+            }
+            case QuantSearch.Table t -> {
+                if (plane != CodePlane.NIBBLES || t.size() != 16) {
+                    throw new IllegalArgumentException(type + ": code books need a 16-level nibble plane");
+                }
+                levelTable = CodeUnpack.table(t.levels());
+                levelDelta = 0;
+            }
+        }
+    }
+
+    @Override
+    public int groupSize() {
+        return 32;
+    }
+
+    @Override
+    public void unpack(MemorySegment src, long offset, byte[] codes, int codeOffset, float[] scales, float[] mins,
+            int groupOffset) {
+        scales[groupOffset] = QuantBits.fp16(src, offset);
+        mins[groupOffset] = 0f;
+        plane.readStored(src, offset + 2, codes, codeOffset);
+        if (levelTable != null) {
+            CodeUnpack.lookup(codes, codeOffset, 32, levelTable);
+        } else if (levelDelta != 0) {
+            CodeUnpack.addConstant(codes, codeOffset, 32, levelDelta);
+        }
     }
 
     @Override

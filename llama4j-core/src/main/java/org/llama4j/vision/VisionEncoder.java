@@ -1,12 +1,13 @@
 package org.llama4j.vision;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Arrays;
-import java.util.Optional;
-import java.util.stream.IntStream;
 import org.llama4j.format.ModelFormatException;
+import org.llama4j.format.gguf.GgufFile;
 import org.llama4j.format.hf.HfModelFolder;
+import org.llama4j.kernel.Attention;
+import org.llama4j.model.TensorLookup;
 import org.llama4j.tensor.Tensor;
+import org.llama4j.vision.VisionTensorNames.LayerTensor;
 
 /**
  * Llama 4's vision tower plus the multimodal projector, in float32 over the checkpoint's weights (Meta
@@ -22,10 +23,16 @@ import org.llama4j.tensor.Tensor;
  * <li>the adapter GELU(fc2(GELU(fc1 x))) and the projector into the text model's hidden size.</li>
  * </ol>
  * Every dimension comes from the weight shapes; the config is only used for what shapes cannot tell (the number
- * of heads, epsilon, RoPE theta) and is checked against them.
+ * of heads, epsilon, RoPE theta) and is checked against them. The weights come from an HF folder or from a
+ * llama.cpp mmproj GGUF through one name mapping per format ({@link VisionTensorNames}); everything else is shared.
+ *
+ * <p>A tile's tokens go through every linear map together ({@link org.llama4j.kernel.BatchedMatMul}: each weight
+ * is decoded once per tile), attention runs per head and query on the shared {@link Attention} kernel, and both
+ * are spread over the common fork-join pool.
  */
 public final class VisionEncoder {
-    private static final String P = "vision_model.";
+    /** Queries per attention job (one head): enough work per job to amortise scheduling and the scores buffer. */
+    private static final int QUERY_BLOCK = 16;
 
     /** The tower's dimensions. {@code shuffle} is 1 / pixel_shuffle_ratio (2 for Llama 4). */
     public record Geometry(int tileSize, int patchSize, int grid, int dim, int heads, int layers, int mlpDim,
@@ -65,15 +72,13 @@ public final class VisionEncoder {
     private final float[] adapterFc2B;
     private final Tensor projector;
     private final float[] projectorB;
-    /** cos/sin of every token's rotation, {@code [token][pair]}. */
-    private final float[][] ropeCos;
-    private final float[][] ropeSin;
+    /** cos/sin of every token's rotation, {@code [token · pairs + pair]}. */
+    private final float[] ropeCos;
+    private final float[] ropeSin;
 
-    private VisionEncoder(HfModelFolder f) {
-        String where = f.dir() + ": vision tower: ";
-        JsonNode vc = f.visionConfig().orElseThrow(() -> new ModelFormatException(
-                f.dir().resolve(HfModelFolder.CONFIG) + ": no vision_config; this checkpoint has no vision tower"));
-        patchEmbedding = f.tensor(P + "patch_embedding.linear.weight");
+    private VisionEncoder(TensorLookup tensors, VisionTensorNames names, VisionHyperparameters hp) {
+        String where = tensors.source() + ": vision tower: ";
+        patchEmbedding = present(tensors, names.patchEmbedding());
         requireRank(where, patchEmbedding, 2);
         int dim = Math.toIntExact(patchEmbedding.rowCount());
         int in = Math.toIntExact(patchEmbedding.rowLength());
@@ -82,83 +87,95 @@ public final class VisionEncoder {
             throw new ModelFormatException(where + patchEmbedding.name() + " has " + in
                     + " inputs per row, expected 3 * patch_size^2");
         }
-        if (vc.has("patch_size") && vc.get("patch_size").asInt() != p) {
-            throw new ModelFormatException(where + "vision_config.patch_size " + vc.get("patch_size")
-                    + " disagrees with patch_embedding (patch " + p + ")");
-        }
-        positional = vector(f, where, P + "positional_embedding_vlm", -1);
-        int rows = positional.length / dim;
+        hp.check("patch size", hp.patchSize(), p, patchEmbedding.name());
+        hp.check("hidden size", hp.hidden(), dim, patchEmbedding.name());
+        Tensor pos = present(tensors, names.positionalEmbedding());
+        int rows = Math.toIntExact(pos.rowCount());
         int grid = (int) Math.round(Math.sqrt(rows - 1));
-        if (positional.length != rows * dim || grid * grid + 1 != rows) {
-            throw new ModelFormatException(where + "positional_embedding_vlm has " + positional.length
-                    + " values, expected (grid^2 + 1) rows of " + dim);
+        if (pos.rowLength() != dim || grid < 1 || grid * grid + 1 != rows) {
+            throw new ModelFormatException(where + pos.name() + " has shape " + Arrays.toString(pos.shape())
+                    + " (ggml order), expected (grid^2 + 1) rows of " + dim);
         }
-        classEmbedding = vector(f, where, P + "class_embedding", dim);
-        lnPreW = vector(f, where, P + "layernorm_pre.weight", dim);
-        lnPreB = vector(f, where, P + "layernorm_pre.bias", dim);
-        lnPostW = vector(f, where, P + "layernorm_post.weight", dim);
-        lnPostB = vector(f, where, P + "layernorm_post.bias", dim);
+        hp.check("image size", hp.imageSize(), grid * p, pos.name() + " (" + grid + "x" + grid + " patches)");
+        positional = pos.toFloatArray();
+        classEmbedding = tensors.vector(names.classEmbedding(), dim);
+        lnPreW = tensors.vector(names.preNorm("weight"), dim);
+        lnPreB = tensors.vector(names.preNorm("bias"), dim);
+        lnPostW = tensors.vector(names.postNorm("weight"), dim);
+        lnPostB = tensors.vector(names.postNorm("bias"), dim);
 
         int nLayers = 0;
-        while (f.contains(P + "model.layers." + nLayers + ".self_attn.q_proj.weight")) {
+        while (tensors.find(names.layer(nLayers, LayerTensor.Q, "weight")).isPresent()) {
             nLayers++;
         }
         if (nLayers == 0) {
-            throw new ModelFormatException(where + "no " + P + "model.layers.0.* tensors");
+            throw new ModelFormatException(where + "no layer 0 (tensor '" + names.layer(0, LayerTensor.Q, "weight")
+                    + "' is missing)");
         }
-        if (vc.has("num_hidden_layers") && vc.get("num_hidden_layers").asInt() != nLayers) {
-            throw new ModelFormatException(where + "vision_config.num_hidden_layers " + vc.get("num_hidden_layers")
-                    + " but the weights hold " + nLayers + " layers");
-        }
-        int heads = vc.path("num_attention_heads").asInt(0);
+        hp.check("layer count", hp.layers(), nLayers, "the tensors (" + nLayers + " layers)");
+        int heads = hp.heads();
         if (heads <= 0 || dim % heads != 0 || (dim / heads) % 4 != 0) {
-            throw new ModelFormatException(where + "vision_config.num_attention_heads " + vc.get("num_attention_heads")
-                    + " must divide hidden size " + dim + " into heads whose size is a multiple of 4 (2D RoPE)");
+            throw new ModelFormatException(hp.source() + ": " + heads + " attention heads must divide hidden size "
+                    + dim + " into heads whose size is a multiple of 4 (2D RoPE)");
         }
+        Tensor fc1First = present(tensors, names.layer(0, LayerTensor.FC1, "weight"));
+        requireRank(where, fc1First, 2);
+        int mlpDim = Math.toIntExact(fc1First.rowCount());
+        hp.check("MLP size", hp.mlpDim(), mlpDim, fc1First.name());
         layers = new Layer[nLayers];
-        int mlpDim = -1;
         for (int i = 0; i < nLayers; i++) {
-            String l = P + "model.layers." + i + ".";
-            Tensor fc1 = matrix(f, where, l + "mlp.fc1.weight", dim, -1);
-            mlpDim = Math.toIntExact(fc1.rowCount());
             layers[i] = new Layer(
-                    vector(f, where, l + "input_layernorm.weight", dim), vector(f, where, l + "input_layernorm.bias", dim),
-                    vector(f, where, l + "post_attention_layernorm.weight", dim),
-                    vector(f, where, l + "post_attention_layernorm.bias", dim),
-                    matrix(f, where, l + "self_attn.q_proj.weight", dim, dim), vector(f, where, l + "self_attn.q_proj.bias", dim),
-                    matrix(f, where, l + "self_attn.k_proj.weight", dim, dim), vector(f, where, l + "self_attn.k_proj.bias", dim),
-                    matrix(f, where, l + "self_attn.v_proj.weight", dim, dim), vector(f, where, l + "self_attn.v_proj.bias", dim),
-                    matrix(f, where, l + "self_attn.o_proj.weight", dim, dim), vector(f, where, l + "self_attn.o_proj.bias", dim),
-                    fc1, vector(f, where, l + "mlp.fc1.bias", mlpDim),
-                    matrix(f, where, l + "mlp.fc2.weight", mlpDim, dim), vector(f, where, l + "mlp.fc2.bias", dim));
+                    tensors.vector(names.layer(i, LayerTensor.INPUT_NORM, "weight"), dim),
+                    tensors.vector(names.layer(i, LayerTensor.INPUT_NORM, "bias"), dim),
+                    tensors.vector(names.layer(i, LayerTensor.POST_ATTENTION_NORM, "weight"), dim),
+                    tensors.vector(names.layer(i, LayerTensor.POST_ATTENTION_NORM, "bias"), dim),
+                    tensors.require(names.layer(i, LayerTensor.Q, "weight"), dim, dim),
+                    tensors.vector(names.layer(i, LayerTensor.Q, "bias"), dim),
+                    tensors.require(names.layer(i, LayerTensor.K, "weight"), dim, dim),
+                    tensors.vector(names.layer(i, LayerTensor.K, "bias"), dim),
+                    tensors.require(names.layer(i, LayerTensor.V, "weight"), dim, dim),
+                    tensors.vector(names.layer(i, LayerTensor.V, "bias"), dim),
+                    tensors.require(names.layer(i, LayerTensor.OUT, "weight"), dim, dim),
+                    tensors.vector(names.layer(i, LayerTensor.OUT, "bias"), dim),
+                    tensors.require(names.layer(i, LayerTensor.FC1, "weight"), dim, mlpDim),
+                    tensors.vector(names.layer(i, LayerTensor.FC1, "bias"), mlpDim),
+                    tensors.require(names.layer(i, LayerTensor.FC2, "weight"), mlpDim, dim),
+                    tensors.vector(names.layer(i, LayerTensor.FC2, "bias"), dim));
         }
 
-        adapterFc1 = matrix(f, where, P + "vision_adapter.mlp.fc1.weight", -1, -1);
+        adapterFc1 = present(tensors, names.adapter(1, "weight"));
+        requireRank(where, adapterFc1, 2);
         int merged = Math.toIntExact(adapterFc1.rowLength());
         int group = merged / dim;
         int shuffle = (int) Math.round(Math.sqrt(group));
         if (merged % dim != 0 || shuffle * shuffle != group || grid % shuffle != 0) {
-            throw new ModelFormatException(where + "vision_adapter.mlp.fc1 takes " + merged + " inputs: expected "
+            throw new ModelFormatException(where + adapterFc1.name() + " takes " + merged + " inputs: expected "
                     + "hidden size " + dim + " times s^2 for a pixel shuffle of s x s over the " + grid + "x" + grid
                     + " patch grid");
         }
-        if (vc.has("pixel_shuffle_ratio") && Math.abs(vc.get("pixel_shuffle_ratio").asDouble() * shuffle - 1) > 1e-6) {
-            throw new ModelFormatException(where + "vision_config.pixel_shuffle_ratio " + vc.get("pixel_shuffle_ratio")
-                    + " disagrees with vision_adapter.mlp.fc1 (ratio 1/" + shuffle + ")");
-        }
+        hp.check("pixel shuffle factor (1/ratio)", hp.shuffle(), shuffle, adapterFc1.name());
         int adapterDim = Math.toIntExact(adapterFc1.rowCount());
-        adapterFc1B = optionalVector(f, where, P + "vision_adapter.mlp.fc1.bias", adapterDim);
-        adapterFc2 = matrix(f, where, P + "vision_adapter.mlp.fc2.weight", adapterDim, -1);
+        adapterFc1B = optionalVector(tensors, names.adapter(1, "bias"), adapterDim);
+        adapterFc2 = present(tensors, names.adapter(2, "weight"));
+        requireRank(where, adapterFc2, 2);
+        if (adapterFc2.rowLength() != adapterDim) {
+            throw new ModelFormatException(where + adapterFc2.name() + " has shape "
+                    + Arrays.toString(adapterFc2.shape()) + " (ggml order), expected " + adapterDim + " inputs");
+        }
         int outputDim = Math.toIntExact(adapterFc2.rowCount());
-        adapterFc2B = optionalVector(f, where, P + "vision_adapter.mlp.fc2.bias", outputDim);
-        projector = matrix(f, where, "multi_modal_projector.linear_1.weight", outputDim, -1);
+        adapterFc2B = optionalVector(tensors, names.adapter(2, "bias"), outputDim);
+        projector = present(tensors, names.projector("weight"));
+        requireRank(where, projector, 2);
+        if (projector.rowLength() != outputDim) {
+            throw new ModelFormatException(where + projector.name() + " has shape "
+                    + Arrays.toString(projector.shape()) + " (ggml order), expected " + outputDim + " inputs");
+        }
         int textHidden = Math.toIntExact(projector.rowCount());
-        projectorB = optionalVector(f, where, "multi_modal_projector.linear_1.bias", textHidden);
+        hp.check("text hidden size (projector output)", hp.textHidden(), textHidden, projector.name());
+        projectorB = optionalVector(tensors, names.projector("bias"), textHidden);
 
-        float eps = (float) vc.path("norm_eps").asDouble(1e-5);
-        double theta = vc.path("rope_parameters").path("rope_theta").asDouble(vc.path("rope_theta").asDouble(10000.0));
         g = new Geometry(grid * p, p, grid, dim, heads, nLayers, mlpDim, shuffle, adapterDim, outputDim, textHidden,
-                eps, theta);
+                hp.eps(), hp.ropeTheta());
 
         int hd = g.headDim();
         int pairs = hd / 2;
@@ -167,29 +184,44 @@ public final class VisionEncoder {
         float[] freq = new float[quarter];
         for (int j = 0; j < quarter; j++) {
             // HF/Meta: 1 / theta^(arange(0, hd/2, 2) / (hd/2)) in float32.
-            freq[j] = 1f / (float) Math.pow(theta, (float) (2 * j) / (float) freqDim);
+            freq[j] = 1f / (float) Math.pow(hp.ropeTheta(), (float) (2 * j) / (float) freqDim);
         }
         int n = grid * grid + 1;
-        ropeCos = new float[n][pairs];
-        ropeSin = new float[n][pairs];
+        ropeCos = new float[n * pairs];
+        ropeSin = new float[n * pairs];
         for (int t = 0; t < n; t++) {
             boolean cls = t == grid * grid;
             for (int i = 0; i < pairs; i++) {
-                int pos = i < quarter ? t % grid : t / grid;
-                float angle = cls ? 0f : (pos + 1) * freq[i % quarter];
-                ropeCos[t][i] = (float) Math.cos(angle);
-                ropeSin[t][i] = (float) Math.sin(angle);
+                int position = i < quarter ? t % grid : t / grid;
+                float angle = cls ? 0f : (position + 1) * freq[i % quarter];
+                ropeCos[t * pairs + i] = (float) Math.cos(angle);
+                ropeSin[t * pairs + i] = (float) Math.sin(angle);
             }
         }
     }
 
     /** Loads the vision tower and projector of a Hugging Face Llama 4 multimodal folder (weights stay mmapped). */
     public static VisionEncoder load(HfModelFolder folder) {
-        return new VisionEncoder(folder);
+        return new VisionEncoder(new TensorLookup(folder.dir().toString(), folder::findTensor),
+                VisionTensorNames.HUGGING_FACE, VisionHyperparameters.of(folder));
+    }
+
+    /**
+     * Loads the vision tower and projector of a llama.cpp mmproj GGUF ({@code clip.projector_type = llama4}), the
+     * file passed next to the text model (weights stay mmapped; keep {@code mmproj} open while encoding).
+     */
+    public static VisionEncoder load(GgufFile mmproj) {
+        return new VisionEncoder(new TensorLookup(mmproj.path().toString(), mmproj::findTensor),
+                VisionTensorNames.MMPROJ, Mmproj.hyperparameters(mmproj));
     }
 
     public Geometry geometry() {
         return g;
+    }
+
+    private static Tensor present(TensorLookup tensors, String name) {
+        return tensors.find(name).orElseThrow(() -> new ModelFormatException(tensors.source() + ": vision tower: tensor '"
+                + name + "' is missing"));
     }
 
     private static void requireRank(String where, Tensor t, int rank) {
@@ -199,29 +231,8 @@ public final class VisionEncoder {
         }
     }
 
-    /** A 2-D weight with {@code in} inputs per row and {@code out} rows (-1: any). */
-    private static Tensor matrix(HfModelFolder f, String where, String name, int in, int out) {
-        Tensor t = f.tensor(name);
-        requireRank(where, t, 2);
-        if ((in >= 0 && t.rowLength() != in) || (out >= 0 && t.rowCount() != out)) {
-            throw new ModelFormatException(where + name + " has shape " + Arrays.toString(t.shape())
-                    + " (ggml order: inputs, outputs), expected [" + (in < 0 ? "?" : in) + ", " + (out < 0 ? "?" : out) + "]");
-        }
-        return t;
-    }
-
-    private static float[] vector(HfModelFolder f, String where, String name, int size) {
-        Tensor t = f.tensor(name);
-        if (size >= 0 && t.elementCount() != size) {
-            throw new ModelFormatException(where + name + " has shape " + Arrays.toString(t.shape()) + ", expected "
-                    + size + " values");
-        }
-        return t.toFloatArray();
-    }
-
-    private static float[] optionalVector(HfModelFolder f, String where, String name, int size) {
-        Optional<Tensor> t = f.findTensor(name);
-        return t.isPresent() ? vector(f, where, name, size) : null;
+    private static float[] optionalVector(TensorLookup tensors, String name, int size) {
+        return tensors.find(name).isPresent() ? tensors.vector(name, size) : null;
     }
 
     /** The projected embeddings of every tile of an image, tile after tile: {@code [tiles * tokensPerTile][textHidden]}. */
@@ -241,61 +252,74 @@ public final class VisionEncoder {
 
     /** The projected embeddings of one tile ({@code [3][S][S]} normalised pixels): {@code [tokensPerTile][textHidden]}. */
     public float[][] encodeTile(float[] pixels) {
-        return trace(pixels).projected();
+        return VisionMath.rows(run(pixels, null), g.tokensPerTile(), g.textHidden());
     }
 
     /** Runs one tile and keeps every intermediate. */
     public TileTrace trace(float[] pixels) {
+        float[][][] kept = new float[4][][];
+        float[] projected = run(pixels, kept);
+        return new TileTrace(kept[0], kept[1], kept[2], kept[3],
+                VisionMath.rows(projected, g.tokensPerTile(), g.textHidden()));
+    }
+
+    /**
+     * One tile to its projected rows, flat {@code [tokensPerTile][textHidden]}; with {@code trace} non-null, also
+     * fills it with the patch embeddings, encoder output, pixel shuffle and adapter output.
+     */
+    private float[] run(float[] pixels, float[][][] trace) {
         int s = g.tileSize();
         if (pixels.length != 3 * s * s) {
             throw new IllegalArgumentException("a tile needs 3 x " + s + " x " + s + " = " + (3 * s * s)
                     + " values, got " + pixels.length);
         }
-        int grid = g.grid();
-        int patches = grid * grid;
-        float[][] patchEmb = VisionMath.linear(patchEmbedding, null, unfold(pixels));
-        float[][] x = new float[patches + 1][];
-        for (int t = 0; t < patches; t++) {
-            x[t] = patchEmb[t].clone();
-        }
-        x[patches] = classEmbedding.clone();
-        for (int t = 0; t <= patches; t++) {
-            for (int i = 0; i < g.dim(); i++) {
-                x[t][i] += positional[t * g.dim() + i];
-            }
-        }
-        x = VisionMath.layerNorm(x, lnPreW, lnPreB, g.eps());
+        int dim = g.dim();
+        int patches = g.grid() * g.grid();
+        int n = patches + 1;
+        float[] patchEmb = VisionMath.linear(patchEmbedding, null, unfold(pixels), patches);
+        // the class token goes last (Meta concatenates it after the patches), then the positions row for row
+        float[] x = Arrays.copyOf(patchEmb, n * dim);
+        System.arraycopy(classEmbedding, 0, x, patches * dim, dim);
+        VisionMath.addInPlace(x, positional);
+        x = VisionMath.layerNorm(x, dim, lnPreW, lnPreB, g.eps());
         for (Layer layer : layers) {
-            float[][] h = VisionMath.layerNorm(x, layer.ln1W(), layer.ln1B(), g.eps());
-            VisionMath.addInPlace(x, attention(layer, h));
-            h = VisionMath.layerNorm(x, layer.ln2W(), layer.ln2B(), g.eps());
-            h = VisionMath.linear(layer.fc1(), layer.fc1B(), h);
+            float[] h = VisionMath.layerNorm(x, dim, layer.ln1W(), layer.ln1B(), g.eps());
+            VisionMath.addInPlace(x, attention(layer, h, n));
+            h = VisionMath.layerNorm(x, dim, layer.ln2W(), layer.ln2B(), g.eps());
+            h = VisionMath.linear(layer.fc1(), layer.fc1B(), h, n);
             VisionMath.geluInPlace(h);
-            VisionMath.addInPlace(x, VisionMath.linear(layer.fc2(), layer.fc2B(), h));
+            VisionMath.addInPlace(x, VisionMath.linear(layer.fc2(), layer.fc2B(), h, n));
         }
-        x = VisionMath.layerNorm(x, lnPostW, lnPostB, g.eps());
-        float[][] encoded = Arrays.copyOf(x, patches);
-        float[][] shuffled = pixelShuffle(encoded);
-        float[][] a = VisionMath.linear(adapterFc1, adapterFc1B, shuffled);
+        x = VisionMath.layerNorm(x, dim, lnPostW, lnPostB, g.eps());
+        float[] encoded = Arrays.copyOf(x, patches * dim);
+        float[] shuffled = pixelShuffle(encoded);
+        int tokens = g.tokensPerTile();
+        float[] a = VisionMath.linear(adapterFc1, adapterFc1B, shuffled, tokens);
         VisionMath.geluInPlace(a);
-        a = VisionMath.linear(adapterFc2, adapterFc2B, a);
+        a = VisionMath.linear(adapterFc2, adapterFc2B, a, tokens);
         VisionMath.geluInPlace(a);
-        float[][] projected = VisionMath.linear(projector, projectorB, a);
-        return new TileTrace(patchEmb, encoded, shuffled, a, projected);
+        if (trace != null) {
+            trace[0] = VisionMath.rows(patchEmb, patches, dim);
+            trace[1] = VisionMath.rows(encoded, patches, dim);
+            trace[2] = VisionMath.rows(shuffled, tokens, g.shuffle() * g.shuffle() * dim);
+            trace[3] = VisionMath.rows(a, tokens, g.outputDim());
+        }
+        return VisionMath.linear(projector, projectorB, a, tokens);
     }
 
-    /** {@code nn.Unfold(p, stride=p)}: patch py * G + px, feature c * p^2 + ky * p + kx. */
-    private float[][] unfold(float[] pixels) {
+    /** {@code nn.Unfold(p, stride=p)}: patch py * G + px, feature c * p^2 + ky * p + kx; flat {@code [G²][3p²]}. */
+    private float[] unfold(float[] pixels) {
         int p = g.patchSize();
         int s = g.tileSize();
         int grid = g.grid();
-        float[][] out = new float[grid * grid][3 * p * p];
+        int width = 3 * p * p;
+        float[] out = new float[grid * grid * width];
         for (int py = 0; py < grid; py++) {
             for (int px = 0; px < grid; px++) {
-                float[] f = out[py * grid + px];
+                int f = (py * grid + px) * width;
                 for (int c = 0; c < 3; c++) {
                     for (int ky = 0; ky < p; ky++) {
-                        System.arraycopy(pixels, (c * s + py * p + ky) * s + px * p, f, (c * p + ky) * p, p);
+                        System.arraycopy(pixels, (c * s + py * p + ky) * s + px * p, out, f + (c * p + ky) * p, p);
                     }
                 }
             }
@@ -303,86 +327,85 @@ public final class VisionEncoder {
         return out;
     }
 
-    /** Bidirectional multi-head attention with 2D RoPE on q and k, then o_proj. */
-    private float[][] attention(Layer layer, float[][] h) {
-        float[][] q = VisionMath.linear(layer.q(), layer.qB(), h);
-        float[][] k = VisionMath.linear(layer.k(), layer.kB(), h);
-        float[][] v = VisionMath.linear(layer.v(), layer.vB(), h);
-        int n = h.length;
+    /** Bidirectional multi-head attention with 2D RoPE on q and k, then o_proj; {@code h} is {@code [n][dim]}. */
+    private float[] attention(Layer layer, float[] h, int n) {
+        int dim = g.dim();
         int hd = g.headDim();
+        int heads = g.heads();
+        float[] q = VisionMath.linear(layer.q(), layer.qB(), h, n);
+        float[] k = VisionMath.linear(layer.k(), layer.kB(), h, n);
+        float[] v = VisionMath.linear(layer.v(), layer.vB(), h, n);
+        rotate(q, n);
+        rotate(k, n);
+        // the shared attention kernel reads one head's keys and values dimension-major: [d][token]
+        float[][] keys = new float[heads][hd * n];
+        float[][] values = new float[heads][hd * n];
         for (int t = 0; t < n; t++) {
-            rotate(q[t], t);
-            rotate(k[t], t);
-        }
-        float scale = (float) (1.0 / Math.sqrt(hd));
-        float[][] out = new float[n][g.dim()];
-        IntStream rows = IntStream.range(0, n);
-        if ((long) n * n * g.dim() >= (1 << 16)) {
-            rows = rows.parallel();
-        }
-        rows.forEach(i -> {
-            float[] scores = new float[n];
-            for (int head = 0; head < g.heads(); head++) {
-                int off = head * hd;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < n; j++) {
-                    float d = 0;
-                    for (int e = 0; e < hd; e++) {
-                        d += q[i][off + e] * k[j][off + e];
-                    }
-                    scores[j] = d * scale;
-                    max = Math.max(max, scores[j]);
-                }
-                float sum = 0;
-                for (int j = 0; j < n; j++) {
-                    scores[j] = (float) Math.exp(scores[j] - max);
-                    sum += scores[j];
-                }
-                float inv = 1f / sum;
-                float[] o = out[i];
-                for (int j = 0; j < n; j++) {
-                    float w = scores[j] * inv;
-                    for (int e = 0; e < hd; e++) {
-                        o[off + e] += w * v[j][off + e];
-                    }
+            for (int head = 0; head < heads; head++) {
+                for (int d = 0; d < hd; d++) {
+                    keys[head][d * n + t] = k[t * dim + head * hd + d];
+                    values[head][d * n + t] = v[t * dim + head * hd + d];
                 }
             }
+        }
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        float[] out = new float[n * dim];
+        int blocks = (n + QUERY_BLOCK - 1) / QUERY_BLOCK;
+        VisionMath.tokens(heads * blocks, QUERY_BLOCK * n * hd).forEach(job -> {
+            int head = job / blocks;
+            int first = job % blocks * QUERY_BLOCK;
+            float[] scores = new float[n];
+            for (int t = first; t < Math.min(n, first + QUERY_BLOCK); t++) {
+                int off = t * dim + head * hd;
+                Attention.attend(q, off, hd, keys[head], values[head], n, n, scale, scores, out, off);
+            }
         });
-        return VisionMath.linear(layer.o(), layer.oB(), out);
+        return VisionMath.linear(layer.o(), layer.oB(), out, n);
     }
 
-    /** Interleaved-pair rotation of every head of one token's q or k. */
-    private void rotate(float[] x, int token) {
+    /** Interleaved-pair rotation of every head of every token's q or k ({@code x} is {@code [n][dim]}). */
+    private void rotate(float[] x, int n) {
         int hd = g.headDim();
-        float[] cos = ropeCos[token];
-        float[] sin = ropeSin[token];
-        for (int head = 0; head < g.heads(); head++) {
-            int off = head * hd;
-            for (int i = 0; i < hd / 2; i++) {
-                float a = x[off + 2 * i];
-                float b = x[off + 2 * i + 1];
-                x[off + 2 * i] = a * cos[i] - b * sin[i];
-                x[off + 2 * i + 1] = a * sin[i] + b * cos[i];
+        int pairs = hd / 2;
+        int dim = g.dim();
+        for (int t = 0; t < n; t++) {
+            int table = t * pairs;
+            for (int head = 0; head < g.heads(); head++) {
+                int off = t * dim + head * hd;
+                for (int i = 0; i < pairs; i++) {
+                    float a = x[off + 2 * i];
+                    float b = x[off + 2 * i + 1];
+                    float cos = ropeCos[table + i];
+                    float sin = ropeSin[table + i];
+                    x[off + 2 * i] = a * cos - b * sin;
+                    x[off + 2 * i + 1] = a * sin + b * cos;
+                }
             }
         }
     }
 
     /**
-     * Merges each s x s block of neighbouring patches into one token (row-major over blocks):
-     * {@code out[yc * (G/s) + xc][dy * s * dim + dx * dim + c] = in[(s*yc + dy) * G + s*xc + dx][c]}.
+     * Merges each s x s block of neighbouring patches into one token, tokens row-major over blocks as Meta and HF
+     * emit them: {@code out[yc * (G/s) + xc][dy * s * dim + dx * dim + c] = in[(s*yc + dy) * G + s*xc + dx][c]}.
+     *
+     * <p>llama.cpp's graph ({@code clip_graph_llama4}, last permute commented out) builds the same features per
+     * token but, by our reading of the ggml ops, emits the tokens column-major ({@code xc * (G/s) + yc}). Nothing
+     * in the mmproj file depends on this order; llama4j follows Meta (verified against Meta's goldens).
      */
-    private float[][] pixelShuffle(float[][] in) {
+    private float[] pixelShuffle(float[] in) {
         int s = g.shuffle();
         int grid = g.grid();
         int side = grid / s;
         int dim = g.dim();
-        float[][] out = new float[side * side][s * s * dim];
+        int width = s * s * dim;
+        float[] out = new float[side * side * width];
         for (int yc = 0; yc < side; yc++) {
             for (int xc = 0; xc < side; xc++) {
-                float[] o = out[yc * side + xc];
+                int o = (yc * side + xc) * width;
                 for (int dy = 0; dy < s; dy++) {
                     for (int dx = 0; dx < s; dx++) {
-                        System.arraycopy(in[(s * yc + dy) * grid + s * xc + dx], 0, o, (dy * s + dx) * dim, dim);
+                        System.arraycopy(in, ((s * yc + dy) * grid + s * xc + dx) * dim, out, o + (dy * s + dx) * dim,
+                                dim);
                     }
                 }
             }

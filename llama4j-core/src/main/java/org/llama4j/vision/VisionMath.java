@@ -1,71 +1,101 @@
 package org.llama4j.vision;
 
 import java.util.stream.IntStream;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.llama4j.kernel.BatchedMatMul;
 import org.llama4j.tensor.Tensor;
 
-/** The few float32 operations the vision tower needs, over token-major activations {@code x[token][feature]}. */
+/**
+ * The float32 operations of the vision tower over token-major activations stored flat:
+ * {@code x[token · width + feature]}. Large steps run on the common fork-join pool.
+ */
 final class VisionMath {
-    /** Below this many multiply-adds a linear map stays on the calling thread. */
-    private static final long PARALLEL_WORK = 1L << 18;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** Below this many values an element-wise step stays on the calling thread. */
+    private static final int PARALLEL_VALUES = 1 << 15;
+    private static final float INV_SQRT2 = 0.70710678118654752f;
 
     private VisionMath() {
     }
 
-    /** {@code out[t][o] = w.row(o) . x[t] + bias[o]} ({@code bias} may be null), each token in parallel. */
-    static float[][] linear(Tensor w, float[] bias, float[][] x) {
-        int in = Math.toIntExact(w.rowLength());
-        int out = Math.toIntExact(w.rowCount());
-        float[][] y = new float[x.length][];
-        IntStream range = IntStream.range(0, x.length);
-        if ((long) x.length * in * out >= PARALLEL_WORK) {
-            range = range.parallel();
-        }
-        range.forEach(t -> {
-            float[] xt = x[t];
-            if (xt.length != in) {
-                throw new IllegalStateException(w.name() + " expects " + in + " inputs, got " + xt.length);
+    /** {@code n} rows through {@code nn.Linear(w, bias)} ({@code bias} may be null): {@code [n][w.rowCount()]}. */
+    static float[] linear(Tensor w, float[] bias, float[] x, int n) {
+        float[] y = new float[Math.multiplyExact(n, Math.toIntExact(w.rowCount()))];
+        BatchedMatMul.multiply(w, bias, x, n, y);
+        return y;
+    }
+
+    /** PyTorch LayerNorm (biased variance) of each of the {@code x.length / dim} tokens; statistics in double. */
+    static float[] layerNorm(float[] x, int dim, float[] weight, float[] bias, float eps) {
+        int n = x.length / dim;
+        float[] y = new float[x.length];
+        tokens(n, dim).forEach(t -> {
+            int o = t * dim;
+            double mean = 0;
+            for (int i = 0; i < dim; i++) {
+                mean += x[o + i];
             }
-            float[] yt = new float[out];
-            for (int o = 0; o < out; o++) {
-                yt[o] = w.dotRow(o, xt, 0) + (bias == null ? 0f : bias[o]);
+            mean /= dim;
+            double var = 0;
+            for (int i = 0; i < dim; i++) {
+                double d = x[o + i] - mean;
+                var += d * d;
             }
-            y[t] = yt;
+            var /= dim;
+            float inv = (float) (1.0 / Math.sqrt(var + eps));
+            float m = (float) mean;
+            for (int i = 0; i < dim; i++) {
+                y[o + i] = (x[o + i] - m) * inv * weight[i] + bias[i];
+            }
         });
         return y;
     }
 
-    /** PyTorch LayerNorm (biased variance) on each token, statistics in double. */
-    static float[][] layerNorm(float[][] x, float[] weight, float[] bias, float eps) {
-        float[][] y = new float[x.length][];
-        for (int t = 0; t < x.length; t++) {
-            float[] v = x[t];
-            double mean = 0;
-            for (float f : v) {
-                mean += f;
-            }
-            mean /= v.length;
-            double var = 0;
-            for (float f : v) {
-                double d = f - mean;
-                var += d * d;
-            }
-            var /= v.length;
-            float inv = (float) (1.0 / Math.sqrt(var + eps));
-            float m = (float) mean;
-            float[] o = new float[v.length];
-            for (int i = 0; i < v.length; i++) {
-                o[i] = (v[i] - m) * inv * weight[i] + bias[i];
-            }
-            y[t] = o;
-        }
-        return y;
+    /** Token indices, parallel when the step touches enough values. */
+    static IntStream tokens(int n, int width) {
+        IntStream range = IntStream.range(0, n);
+        return (long) n * width >= PARALLEL_VALUES ? range.parallel() : range;
     }
 
-    static void geluInPlace(float[][] x) {
-        for (float[] v : x) {
-            for (int i = 0; i < v.length; i++) {
-                v[i] = gelu(v[i]);
-            }
+    /** Exact (erf) GELU of every value, vectorised ({@link #gelu} is the scalar definition it follows). */
+    static void geluInPlace(float[] x) {
+        int chunk = 1 << 14;
+        int chunks = (x.length + chunk - 1) / chunk;
+        IntStream range = IntStream.range(0, chunks);
+        if (x.length >= PARALLEL_VALUES) {
+            range = range.parallel();
+        }
+        range.forEach(c -> geluRange(x, c * chunk, Math.min(x.length, (c + 1) * chunk)));
+    }
+
+    /** {@link #gelu} on {@code x[from .. to)} with the same erfc fit, in float vectors. */
+    static void geluRange(float[] x, int from, int to) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            FloatVector u = v.mul(-INV_SQRT2);
+            FloatVector z = u.abs();
+            FloatVector t = FloatVector.broadcast(S, 1f).div(z.mul(0.5f).add(1f));
+            FloatVector poly = t.mul(0.17087277f).add(-0.82215223f)
+                    .mul(t).add(1.48851587f)
+                    .mul(t).add(-1.13520398f)
+                    .mul(t).add(0.27886807f)
+                    .mul(t).add(-0.18628806f)
+                    .mul(t).add(0.09678418f)
+                    .mul(t).add(0.37409196f)
+                    .mul(t).add(1.00002368f)
+                    .mul(t).add(-1.26551223f);
+            FloatVector erfc = t.mul(poly.sub(z.mul(z)).lanewise(VectorOperators.EXP));
+            VectorMask<Float> negative = u.lt(0f);
+            erfc = erfc.blend(erfc.neg().add(2f), negative);
+            v.mul(0.5f).mul(erfc).intoArray(x, i);
+        }
+        for (; i < to; i++) {
+            x[i] = gelu(x[i]);
         }
     }
 
@@ -87,11 +117,23 @@ final class VisionMath {
         return x >= 0 ? ans : 2.0 - ans;
     }
 
-    static void addInPlace(float[][] x, float[][] y) {
-        for (int t = 0; t < x.length; t++) {
-            for (int i = 0; i < x[t].length; i++) {
-                x[t][i] += y[t][i];
-            }
+    /** {@code x += y}, element-wise. */
+    static void addInPlace(float[] x, float[] y) {
+        int i = 0;
+        for (; i + L <= x.length; i += L) {
+            FloatVector.fromArray(S, x, i).add(FloatVector.fromArray(S, y, i)).intoArray(x, i);
         }
+        for (; i < x.length; i++) {
+            x[i] += y[i];
+        }
+    }
+
+    /** Rows {@code 0 .. n)} of a flat {@code [n][width]} array as separate arrays (for traces). */
+    static float[][] rows(float[] x, int n, int width) {
+        float[][] out = new float[n][];
+        for (int t = 0; t < n; t++) {
+            out[t] = java.util.Arrays.copyOfRange(x, t * width, (t + 1) * width);
+        }
+        return out;
     }
 }

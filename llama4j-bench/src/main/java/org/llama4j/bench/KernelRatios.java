@@ -1,0 +1,89 @@
+package org.llama4j.bench;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.Random;
+import org.llama4j.kernel.KernelMode;
+import org.llama4j.kernel.Kernels;
+import org.llama4j.kernel.ParallelRunner;
+import org.llama4j.tensor.BlockCodec;
+import org.llama4j.tensor.BlockTensor;
+import org.llama4j.tensor.GgmlType;
+
+/**
+ * The single-thread kernel ratios of {@link KernelBenchmark} measured in <em>thread CPU time</em>, interleaving the
+ * variants round by round and keeping each one's best round. On a shared, oversubscribed machine wall-clock JMH
+ * scores mostly measure the scheduler (errors larger than the scores); CPU time of the measuring thread does not.
+ * Prints, per type, a 2048x2048 matrix-vector product: the scalar reference, the exact SIMD path and the 8-bit
+ * activation path (time, speed-up, weight GB/s), and the exact batch-of-8 product per token.
+ *
+ * <p>Run: {@code java --add-modules=jdk.incubator.vector -cp 'llama4j-bench/target/llama4j-bench.jar:llama4j-bench/target/lib/*'
+ * org.llama4j.bench.KernelRatios Q4_0 Q4_K ...} (no arguments: every supported type).
+ */
+public final class KernelRatios {
+    private static final int ROWS = 2048;
+    private static final int COLS = 2048;
+    private static final int BATCH = 8;
+    private static final long ROUND_NANOS = 150_000_000L;
+
+    private KernelRatios() {
+    }
+
+    public static void main(String[] args) {
+        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
+        String[] types = args.length > 0 ? args
+                : java.util.Arrays.stream(GgmlType.values()).filter(GgmlType::supported).map(Enum::name).toArray(String[]::new);
+        try (ParallelRunner one = new ParallelRunner(1)) {
+            for (String name : types) {
+                GgmlType type = GgmlType.valueOf(name);
+                Random rnd = new Random(1);
+                float[] values = new float[ROWS * COLS];
+                int tile = 64 * COLS; // quantize 64 rows, repeat them (K-quant search over 4M values is slow)
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = i < tile ? (float) (rnd.nextGaussian() * 0.02) : values[i % tile];
+                }
+                BlockTensor w = BlockTensor.quantize("w", type, values, COLS, ROWS);
+                float[] x = gaussian(rnd, COLS);
+                float[] xs = gaussian(rnd, BATCH * COLS);
+                float[] out = new float[ROWS];
+                float[] outs = new float[BATCH * ROWS];
+                Runnable[] variants = {
+                    () -> {
+                        for (int r = 0; r < ROWS; r++) {
+                            out[r] = BlockCodec.referenceDot(w.codec(), w.data(), r * w.rowBytes(), x, 0, COLS);
+                        }
+                    },
+                    () -> Kernels.matmul(one, w, x, 1, out, KernelMode.EXACT),
+                    () -> Kernels.matmul(one, w, x, 1, out, KernelMode.Q8_ACTIVATIONS),
+                    () -> Kernels.matmul(one, w, xs, BATCH, outs, KernelMode.EXACT),
+                };
+                double[] best = new double[variants.length];
+                java.util.Arrays.fill(best, Double.MAX_VALUE);
+                for (int round = 0; round < 6; round++) {
+                    for (int v = 0; v < variants.length; v++) {
+                        long cpu0 = cpu.getCurrentThreadCpuTime();
+                        long wall0 = System.nanoTime();
+                        int n = 0;
+                        while (System.nanoTime() - wall0 < ROUND_NANOS) {
+                            variants[v].run();
+                            n++;
+                        }
+                        best[v] = Math.min(best[v], (cpu.getCurrentThreadCpuTime() - cpu0) / 1e3 / n);
+                    }
+                }
+                System.out.printf("%-7s reference %8.0f us | exact %6.0f us x%4.1f %5.2f GB/s | q8 %6.0f us x%4.1f"
+                        + " %5.2f GB/s | exact batch %d: %6.0f us/token%n", name, best[0], best[1], best[0] / best[1],
+                        w.byteSize() / best[1] / 1e3, best[2], best[0] / best[2], w.byteSize() / best[2] / 1e3, BATCH,
+                        best[3] / BATCH);
+            }
+        }
+    }
+
+    private static float[] gaussian(Random rnd, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) rnd.nextGaussian();
+        }
+        return v;
+    }
+}

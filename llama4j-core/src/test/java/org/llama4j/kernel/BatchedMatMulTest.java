@@ -1,0 +1,70 @@
+package org.llama4j.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.llama4j.tensor.BlockTensor;
+import org.llama4j.tensor.GgmlType;
+import org.llama4j.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+/** The blocked product against a double-precision reference, including every tail (rows, tokens, columns). */
+class BatchedMatMulTest {
+
+    @ParameterizedTest
+    @CsvSource({
+            // in, out, n: vector-width multiples, odd tails in every dimension, one row, one token, many panels
+            "32, 128, 17",
+            "588, 32, 16",
+            "37, 11, 7",
+            "5, 3, 2",
+            "64, 9, 1",
+            "1408, 70, 10"})
+    void matchesTheReference(int in, int out, int n) {
+        Random rnd = new Random(in * 31L + out * 7L + n);
+        float[] wv = new float[in * out];
+        for (int i = 0; i < wv.length; i++) {
+            wv[i] = (float) rnd.nextGaussian();
+        }
+        float[] x = new float[n * in];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        float[] bias = new float[out];
+        for (int i = 0; i < out; i++) {
+            bias[i] = (float) rnd.nextGaussian();
+        }
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.BF16}) {
+            Tensor w = BlockTensor.quantize("w", type, wv, in, out);
+            float[] decoded = w.toFloatArray();
+            for (float[] b : new float[][] {null, bias}) {
+                float[] y = new float[n * out];
+                BatchedMatMul.multiply(w, b, x, n, y);
+                for (int t = 0; t < n; t++) {
+                    for (int r = 0; r < out; r++) {
+                        double ref = b == null ? 0 : b[r];
+                        double mag = 0;
+                        for (int k = 0; k < in; k++) {
+                            ref += (double) decoded[r * in + k] * x[t * in + k];
+                            mag += Math.abs((double) decoded[r * in + k] * x[t * in + k]);
+                        }
+                        assertThat((double) y[t * out + r]).as("%s t=%d r=%d", type, t, r)
+                                .isCloseTo(ref, org.assertj.core.data.Offset.offset(1e-6 * mag + 1e-6));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void wrongSizesAreRefused() {
+        Tensor w = BlockTensor.ofFloats("w", new float[12], 4, 3);
+        assertThatThrownBy(() -> BatchedMatMul.multiply(w, null, new float[7], 2, new float[6]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("8 inputs");
+        assertThatThrownBy(() -> BatchedMatMul.multiply(w, new float[2], new float[8], 2, new float[6]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bias of 2");
+    }
+}
