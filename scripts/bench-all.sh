@@ -47,7 +47,7 @@ done
 [ "${#files[@]}" -gt 0 ] || { echo "bench-all: no run succeeded" >&2; exit 1; }
 
 echo
-echo "prompt/gen tokens, repeats: $(jq -r '"\(.prompt_tokens)/\(.gen_tokens), \(.repeats)"' "${files[0]}"); llama4j threads as run (see threads_note in the JSON); median of the repeats"
+echo "prompt/gen tokens, repeats: $(jq -r '"\(.prompt_tokens)/\(.gen_tokens), \(.repeats)"' "${files[0]}"); threads = llama4j/llama.cpp; median of the repeats"
 echo
 echo "| model | threads | prefill tok/s llama4j | llama.cpp | ratio | decode tok/s llama4j | llama.cpp | ratio | TTFT ms llama4j / llama.cpp | decode MB/token | roofline % llama4j / llama.cpp | peak RSS MiB llama4j / llama.cpp |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"

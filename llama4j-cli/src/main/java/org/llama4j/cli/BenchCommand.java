@@ -99,6 +99,10 @@ public final class BenchCommand implements Callable<Integer> {
         validate();
         int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         int llama4jThreads = KernelThreads.configure(n);
+        if (llama4jThreads != n) {
+            progress("warning: llama4j's kernel pool already runs %d thread(s) in this JVM; %d requested",
+                    llama4jThreads, n);
+        }
         ModelInspection inspection = ModelInspection.of(model);
         DecodeTraffic traffic = inspection.config() == null ? null : DecodeTraffic.of(inspection);
         int[] prompt = Llama4jBench.prompt(model, promptTokens);
@@ -176,7 +180,6 @@ public final class BenchCommand implements Callable<Integer> {
 
         ObjectNode mine = engineJson(r.llama4j().loadNanos(), r.llama4j().repeats(), r.llama4jPeakRss());
         mine.put("threads", r.llama4jThreads());
-        mine.put("threads_note", KernelThreads.NOTE);
         root.set("llama4j", mine);
 
         if (r.llamaCpp() != null) {
@@ -318,8 +321,7 @@ public final class BenchCommand implements Callable<Integer> {
                 bytes(r.inspection().bytesOnDisk()));
         out.printf(Locale.ROOT, "settings  prompt %d tokens (synthetic, seed 42), %d generated (greedy), "
                 + "%d repeats after 1 warm-up, median [min .. max]%n", promptTokens, genTokens, repeats);
-        out.printf(Locale.ROOT, "threads   llama4j %d%s%s%n", r.llama4jThreads(),
-                KernelThreads.NOTE.isEmpty() ? "" : " (" + KernelThreads.NOTE + ")",
+        out.printf(Locale.ROOT, "threads   llama4j %d%s%n", r.llama4jThreads(),
                 r.llamaCpp() == null ? "" : ", llama.cpp " + r.llamaCpp().threads());
         if (r.llamaCpp() != null) {
             out.printf(Locale.ROOT, "llama.cpp %s, CPU backend %s%n", r.llamaCpp().llamaCppVersion(),
