@@ -16,6 +16,7 @@ import org.llama4j.bench.e2e.DecodeTraffic;
 import org.llama4j.bench.e2e.Llama4jBench;
 import org.llama4j.bench.e2e.MemoryBandwidthProbe;
 import org.llama4j.bench.e2e.ProcessMemory;
+import org.llama4j.bench.llamacpp.LlamaCpp;
 import org.llama4j.bench.llamacpp.LlamaCppBench;
 import org.llama4j.bench.llamacpp.LlamaCppBench.Repeat;
 import org.llama4j.model.ModelInspection;
@@ -33,12 +34,20 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
-            "Measures llama4j on a model: load time, prefill and decode tokens/s, time to first token, peak RSS;",
-            "median [min .. max] over --repeat passes after one unrecorded warm-up, each from an empty KV cache.",
-            "The prompt is synthetic (BOS + pseudo-random ids, seed 42), identical for llama.cpp; decode is greedy.",
-            "With --compare-llamacpp, llama.cpp runs the same GGUF with the same settings in the same process and",
-            "the ratios llama4j / llama.cpp are printed (install it with scripts/install-llamacpp.sh).",
+            "Measures llama4j on a model: load time, prefill and decode tokens/s, time to first token and peak RSS, "
+                    + "as median [min .. max] over --repeat passes after one unrecorded warm-up, each from an empty "
+                    + "KV cache.",
+            "",
+            "The prompt is synthetic (BOS + pseudo-random ids, seed 42) and identical for llama.cpp; decode is "
+                    + "greedy (the argmax is fed back); times are wall clock around the forward calls.",
+            "",
+            "With --compare-llamacpp, llama.cpp runs the same GGUF with the same settings in the same process and "
+                    + "the ratios llama4j / llama.cpp are printed (install it with scripts/install-llamacpp.sh). "
+                    + "A memory bandwidth probe and the weight bytes each decoded token reads give the decode "
+                    + "roofline.",
+            "",
             "Absolute numbers depend on the machine and its load: compare only numbers from the same run.",
+            "",
         })
 public final class BenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -97,6 +106,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         validate();
+        if (compareLlamaCpp) {
+            LlamaCpp.load(); // fail now, not after the llama4j half, when llama.cpp is not installed
+        }
         int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         int llama4jThreads = KernelThreads.configure(n);
         if (llama4jThreads != n) {
