@@ -76,8 +76,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--compare-llamacpp", description = "Also run llama.cpp on the same GGUF and print the ratios.")
     boolean compareLlamaCpp;
 
-    @Option(names = "--bandwidth-mib", defaultValue = "512", paramLabel = "MiB",
-            description = "Buffer of the memory bandwidth probe; far larger than the last-level cache "
+    @Option(names = "--bandwidth-mib", defaultValue = "2048", paramLabel = "MiB",
+            description = "Buffer of the memory bandwidth probe; several times the last-level cache (server L3 reaches "
+                    + "hundreds of MiB) "
                     + "(default: ${DEFAULT-VALUE}).")
     int bandwidthMib;
 
