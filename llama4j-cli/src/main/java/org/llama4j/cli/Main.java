@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             CreateModelCommand.class,
             PromptGuardCommand.class,
             GuardCommand.class,
+            BenchCommand.class,
             ServeCommand.class,
             ConvertMmprojCommand.class,
         })
