@@ -27,6 +27,12 @@ final class Q4KCodec extends QuantCodec {
         applyScaleMin(src, offset + SCALES, d, dmin, dst, dstOffset);
     }
 
+    /** The fused kernel: nibbles unpacked in registers (see {@link SimdDot#dotQ4K}). */
+    @Override
+    public float dot(MemorySegment src, long offset, float[] x, int xOffset, int count) {
+        return SimdDot.dotQ4K(src, offset, x, xOffset, count);
+    }
+
     @Override
     public int groupSize() {
         return 32;

@@ -55,6 +55,15 @@ final class ScaledBlockCodec extends QuantCodec {
         }
     }
 
+    /** Q4_0 (plain nibbles on an integer grid) takes the fused kernel; the other formats the generic one. */
+    @Override
+    public float dot(MemorySegment src, long offset, float[] x, int xOffset, int count) {
+        if (plane == CodePlane.NIBBLES && levelTable == null) {
+            return SimdDot.dotScaledNibbles(src, offset, (byte) levelDelta, x, xOffset, count);
+        }
+        return super.dot(src, offset, x, xOffset, count);
+    }
+
     @Override
     public void decodeBlock(MemorySegment src, long offset, float[] dst, int dstOffset) {
         float d = QuantBits.fp16(src, offset);

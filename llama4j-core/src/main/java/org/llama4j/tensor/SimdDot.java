@@ -89,6 +89,81 @@ final class SimdDot {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * {@code lanes} of 16 byte codes ({@code part} selects which {@code F.length()} of them) as float lanes, for the
+     * fused kernels below that unpack straight into registers.
+     */
+    private static FloatVector codesToFloats(ByteVector codes16, int part) {
+        return (FloatVector) codes16.convertShape(VectorOperators.B2I, INTS_PER_F, part)
+                .convert(VectorOperators.I2F, 0);
+    }
+
+    /** Bytes shifted right by 4 within 16-bit lanes (x86 has no byte shifts); the caller masks the low nibble. */
+    private static ByteVector highNibbles(ByteVector v) {
+        return v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+    }
+
+    /**
+     * {@code Σ (scale * code) * x} over 16 codes, into {@code acc}, in the lane order of {@link #dotGrouped}: the
+     * same float operations (its {@code - min} is {@code - 0}, an identity) so the result is bit-identical.
+     */
+    private static FloatVector fma16(ByteVector codes16, FloatVector scale, FloatVector min, float[] x, int xi,
+            FloatVector acc) {
+        for (int part = 0; part < 16 / F.length(); part++) {
+            FloatVector y = codesToFloats(codes16, part).mul(scale);
+            if (min != null) {
+                y = y.sub(min);
+            }
+            acc = y.fma(FloatVector.fromArray(F, x, xi + part * F.length()), acc);
+        }
+        return acc;
+    }
+
+    /**
+     * {@link #dotGrouped} for 32-value blocks of an fp16 scale and 16 bytes of nibbles (Q4_0: code = nibble +
+     * {@code delta}), fused: the nibbles are unpacked in registers instead of through a code array, which
+     * decode's batch-1 matvecs spend most of their time on. Bit-identical to {@link #dotGrouped}.
+     */
+    static float dotScaledNibbles(MemorySegment src, long offset, byte delta, float[] x, int xOffset, int count) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < count; i += 32, offset += 18) {
+            FloatVector scale = FloatVector.broadcast(F, QuantBits.fp16(src, offset));
+            ByteVector v = ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 2, LE);
+            acc = fma16(v.and((byte) 0x0F).add(delta), scale, null, x, xOffset + i, acc);
+            acc = fma16(highNibbles(v).add(delta), scale, null, x, xOffset + i + 16, acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@link #dotGrouped} for Q4_K, fused as {@link #dotScaledNibbles}: each 32 bytes of {@code qs} hold group
+     * {@code 2p} in their low nibbles and group {@code 2p+1} in their high nibbles. Bit-identical to
+     * {@link #dotGrouped}.
+     */
+    static float dotQ4K(MemorySegment src, long offset, float[] x, int xOffset, int count) {
+        float[] scales = new float[8];
+        float[] mins = new float[8];
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < count; i += 256, offset += 144) {
+            Q4KCodec.unpackScaleMin(src, offset, scales, mins, 0);
+            for (int pair = 0; pair < 4; pair++) {
+                long qs = offset + 16 + 32L * pair;
+                ByteVector v0 = ByteVector.fromMemorySegment(CodeUnpack.B16, src, qs, LE);
+                ByteVector v1 = ByteVector.fromMemorySegment(CodeUnpack.B16, src, qs + 16, LE);
+                int xi = xOffset + i + 64 * pair;
+                FloatVector scale = FloatVector.broadcast(F, scales[2 * pair]);
+                FloatVector min = FloatVector.broadcast(F, mins[2 * pair]);
+                acc = fma16(v0.and((byte) 0x0F), scale, min, x, xi, acc);
+                acc = fma16(v1.and((byte) 0x0F), scale, min, x, xi + 16, acc);
+                scale = FloatVector.broadcast(F, scales[2 * pair + 1]);
+                min = FloatVector.broadcast(F, mins[2 * pair + 1]);
+                acc = fma16(highNibbles(v0), scale, min, x, xi + 32, acc);
+                acc = fma16(highNibbles(v1), scale, min, x, xi + 48, acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
     /** The same float operations as every decoder ({@code scale * code - min}, rounded twice), in lanes. */
     static void decodeGrouped(GroupedCodes codec, MemorySegment src, long offset, float[] dst, int dstOffset, int count) {
         GgmlType type = codec.type();
