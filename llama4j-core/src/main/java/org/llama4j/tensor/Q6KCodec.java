@@ -40,6 +40,12 @@ final class Q6KCodec extends QuantCodec {
         }
     }
 
+    /** The fused kernel: codes unpacked in registers (see {@link SimdDot#dotQ6K}). */
+    @Override
+    public float dot(MemorySegment src, long offset, float[] x, int xOffset, int count) {
+        return SimdDot.dotQ6K(src, offset, x, xOffset, count);
+    }
+
     @Override
     public int groupSize() {
         return 16;

@@ -55,11 +55,14 @@ final class ScaledBlockCodec extends QuantCodec {
         }
     }
 
-    /** Q4_0 (plain nibbles on an integer grid) takes the fused kernel; the other formats the generic one. */
+    /** Q4_0 (plain nibbles on an integer grid) and Q8_0 take fused kernels; the other formats the generic one. */
     @Override
     public float dot(MemorySegment src, long offset, float[] x, int xOffset, int count) {
         if (plane == CodePlane.NIBBLES && levelTable == null) {
             return SimdDot.dotScaledNibbles(src, offset, (byte) levelDelta, x, xOffset, count);
+        }
+        if (plane == CodePlane.SIGNED_BYTES && levelTable == null && levelDelta == 0) {
+            return SimdDot.dotScaledBytes(src, offset, x, xOffset, count);
         }
         return super.dot(src, offset, x, xOffset, count);
     }

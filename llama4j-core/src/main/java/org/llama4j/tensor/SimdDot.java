@@ -1,6 +1,7 @@
 package org.llama4j.tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -159,6 +160,57 @@ final class SimdDot {
                 min = FloatVector.broadcast(F, mins[2 * pair + 1]);
                 acc = fma16(highNibbles(v0), scale, min, x, xi + 32, acc);
                 acc = fma16(highNibbles(v1), scale, min, x, xi + 48, acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@link #dotGrouped} for Q8_0 (32-value blocks of an fp16 scale and 32 signed byte codes), fused: the codes
+     * are widened straight from the segment instead of copied through a per-call code array. Bit-identical to
+     * {@link #dotGrouped}.
+     */
+    static float dotScaledBytes(MemorySegment src, long offset, float[] x, int xOffset, int count) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < count; i += 32, offset += 34) {
+            FloatVector scale = FloatVector.broadcast(F, QuantBits.fp16(src, offset));
+            acc = fma16(ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 2, LE), scale, null, x,
+                    xOffset + i, acc);
+            acc = fma16(ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 18, LE), scale, null, x,
+                    xOffset + i + 16, acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@link #dotGrouped} for Q6_K, fused as {@link #dotScaledNibbles}: per 128-value half, the 64 bytes of
+     * {@code ql} hold values 0-63 in their low and 64-127 in their high nibbles, and the 32 bytes of {@code qh}
+     * hold the top two bits of values {@code 32q + i} in bits {@code 2q, 2q+1} of byte {@code i}. Codes are
+     * {@code (nibble | 16 * crumb) - 32}, groups of 16 scaled by {@code d * sc}, visited in value order as in
+     * {@link #dotGrouped}; bit-identical to it.
+     */
+    static float dotQ6K(MemorySegment src, long offset, float[] x, int xOffset, int count) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < count; i += 256, offset += 210) {
+            float d = QuantBits.fp16(src, offset + 208);
+            for (int group = 0; group < 16; group++) {
+                // group (values 16*group..+15): half h = group/8, g = group%8 within it; ql bytes 64h + 16*(g%4)..
+                // (low nibble for g < 4, high for g >= 4), qh bytes 128 + 32h + 16*(g%2).., bits 2*(g/2)..+1.
+                // Shifts run in 16-bit lanes (x86 has no byte shifts); the masks drop bits from the next byte.
+                int half = group >> 3;
+                int g = group & 7;
+                ByteVector l = ByteVector.fromMemorySegment(CodeUnpack.B16, src,
+                        offset + 64L * half + 16 * (g & 3), LE);
+                ByteVector h = ByteVector.fromMemorySegment(CodeUnpack.B16, src,
+                        offset + 128 + 32L * half + 16 * (g & 1), LE);
+                ByteVector nibbles = l.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4 * (g >> 2))
+                        .reinterpretAsBytes().and((byte) 0x0F);
+                ByteVector high = h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2 * (g >> 1))
+                        .reinterpretAsBytes().and((byte) 3)
+                        .reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes();
+                float scale = d * src.get(ValueLayout.JAVA_BYTE, offset + 192 + group); // as Q6KCodec.unpack
+                acc = fma16(nibbles.or(high).sub((byte) 32), FloatVector.broadcast(F, scale), null, x,
+                        xOffset + i + 16 * group, acc);
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);

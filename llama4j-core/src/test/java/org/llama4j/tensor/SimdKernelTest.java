@@ -95,6 +95,36 @@ class SimdKernelTest {
         }
     }
 
+    /**
+     * The fused kernels ({@code dot} overrides that unpack codes in registers: Q4_0, Q4_K, Q6_K, Q8_0) against the
+     * generic {@link SimdDot#dotGrouped}, bit for bit: the same float operations in the same lane order, on arbitrary
+     * bytes (every code, scale and sign pattern) and on quantized data, at an unaligned weight and x offset.
+     */
+    @ParameterizedTest
+    @MethodSource("quantizedTypes")
+    void fusedDotIsBitIdenticalToGenericGroupedDot(GgmlType type) {
+        Random rnd = new Random(31 + type.ordinal());
+        BlockCodec codec = BlockCodecs.of(type);
+        GroupedCodes grouped = (GroupedCodes) codec;
+        int length = 1024;
+        for (int trial = 0; trial < 40; trial++) {
+            long pad = type.blockBytes() * (long) (trial % 3);
+            MemorySegment w;
+            if (trial % 2 == 0) {
+                w = randomBytes(rnd, pad + type.byteSize(length));
+            } else {
+                MemorySegment q = BlockCodecs.quantize(gaussian(rnd, length, trial % 4 == 1 ? 0.05 : 3.0), type);
+                w = MemorySegment.ofArray(new byte[Math.toIntExact(pad + q.byteSize())]);
+                w.asSlice(pad).copyFrom(q);
+            }
+            float[] x = gaussian(rnd, length + 5, 1.0);
+            float expected = SimdDot.dotGrouped(grouped, w, pad, x, 5, length);
+            float actual = codec.dot(w, pad, x, 5, length);
+            assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual),
+                    type + " trial " + trial + ": " + actual + " vs dotGrouped " + expected);
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("quantizedTypes")
     void q8DotRowMatchesIntegerReference(GgmlType type) {
