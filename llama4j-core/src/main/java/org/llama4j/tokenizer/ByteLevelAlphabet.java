@@ -1,7 +1,5 @@
 package org.llama4j.tokenizer;
 
-import java.io.ByteArrayOutputStream;
-
 /**
  * GPT-2's byte-to-unicode alphabet, in which Hugging Face {@code tokenizer.json} and GGUF files write byte-level
  * BPE tokens: printable Latin-1 bytes stand for themselves, every other byte {@code b} is the character
@@ -28,16 +26,28 @@ final class ByteLevelAlphabet {
 
     /** The bytes a token string stands for, or {@code null} when it has a character outside the alphabet. */
     static byte[] decode(String token) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(token.length());
-        for (int i = 0; i < token.length(); i++) {
-            char c = token.charAt(i);
-            int b = c < BYTE_OF_CHAR.length ? BYTE_OF_CHAR[c] : -1;
+        byte[] out = new byte[token.length()];
+        for (int i = 0; i < out.length; i++) {
+            int b = byteOf(token.charAt(i));
             if (b < 0) {
                 return null;
             }
-            out.write(b);
+            out[i] = (byte) b;
         }
-        return out.toByteArray();
+        return out;
+    }
+
+    /** The byte character {@code c} stands for, or -1 when it is outside the alphabet. */
+    static int byteOf(char c) {
+        return c < BYTE_OF_CHAR.length ? BYTE_OF_CHAR[c] : -1;
+    }
+
+    static String encode(byte[] bytes, int from, int to) {
+        StringBuilder sb = new StringBuilder(to - from);
+        for (int i = from; i < to; i++) {
+            sb.append(CHAR_OF_BYTE[bytes[i] & 0xFF]);
+        }
+        return sb.toString();
     }
 
     static String encode(byte[] bytes) {

@@ -35,28 +35,30 @@ final class ByteLevelVocabulary {
      * the list: then "apply the earliest merge" and "merge the pair of lowest rank" pick the same pairs.
      */
     static void verifyMerges(String source, BytePairEncoder bpe, List<String[]> merges) {
+        MergeList list = new MergeList();
+        for (String[] pair : merges) {
+            list.add(pair[0], pair[1]);
+        }
+        verifyMerges(source, bpe, list);
+    }
+
+    /** {@link #verifyMerges(String, BytePairEncoder, List)} on a merge list decoded as it was read. */
+    static void verifyMerges(String source, BytePairEncoder bpe, MergeList merges) {
         int previous = -1;
-        byte[] joined = new byte[256];
-        for (int i = 0; i < merges.size(); i++) {
-            String[] pair = merges.get(i);
-            byte[] left = ByteLevelAlphabet.decode(pair[0]);
-            byte[] right = ByteLevelAlphabet.decode(pair[1]);
-            if (left == null || right == null) {
-                throw new ModelFormatException(source + ": merge " + i + " '" + pair[0] + " " + pair[1]
+        int bad = merges.badIndex();
+        byte[] data = merges.data();
+        for (int i = 0, n = merges.size(); i < n; i++) {
+            if (i == bad) {
+                throw new ModelFormatException(source + ": merge " + i + " '" + merges.text(i)
                         + "' has a character outside GPT-2's byte-level alphabet");
             }
-            if (joined.length < left.length + right.length) {
-                joined = new byte[(left.length + right.length) * 2];
-            }
-            System.arraycopy(left, 0, joined, 0, left.length);
-            System.arraycopy(right, 0, joined, left.length, right.length);
-            int merged = bpe.rank(joined, 0, left.length + right.length);
+            int merged = bpe.rank(data, merges.start(i), merges.end(i));
             if (merged == Integer.MAX_VALUE) {
-                throw new ModelFormatException(source + ": merge " + i + " '" + pair[0] + " " + pair[1]
+                throw new ModelFormatException(source + ": merge " + i + " '" + merges.text(i)
                         + "' produces a string that is not a token");
             }
             if (merged < previous) {
-                throw new ModelFormatException(source + ": merge " + i + " '" + pair[0] + " " + pair[1]
+                throw new ModelFormatException(source + ": merge " + i + " '" + merges.text(i)
                         + "' makes token " + merged + " after a merge that made token " + previous
                         + "; expected merges ordered by merged token id (tiktoken-derived), which rank-based BPE"
                         + " needs to reproduce them");

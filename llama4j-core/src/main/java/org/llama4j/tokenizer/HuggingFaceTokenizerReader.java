@@ -1,11 +1,20 @@
 package org.llama4j.tokenizer;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -18,20 +27,28 @@ import org.llama4j.format.ModelFormatException;
  * when present, may add special tokens that {@code tokenizer.json} lacks.
  */
 final class HuggingFaceTokenizerReader {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Field names are neither interned nor canonicalized: {@code model.vocab} has 200k distinct keys, which would
+     * otherwise go through {@link String#intern} and a symbol table that only grows.
+     */
+    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+            .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
+            .build());
 
     private HuggingFaceTokenizerReader() {
     }
 
     static Tokenizer read(Path tokenizerJson, Path tokenizerConfig) throws IOException {
         String source = tokenizerJson.toString();
-        JsonNode root;
-        try {
-            root = JSON.readTree(tokenizerJson.toFile());
+        Document doc;
+        try (JsonParser parser = JSON.createParser(tokenizerJson.toFile())) {
+            doc = Document.parse(parser);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new ModelFormatException(source + ": not valid JSON: " + e.getOriginalMessage(), e);
         }
-        JsonNode model = root.path("model");
+        JsonNode root = doc.root;
+        JsonNode model = doc.model;
         if (!"BPE".equals(model.path("type").asText())) {
             throw new ModelFormatException(source + ": model.type: expected \"BPE\", found "
                     + (model.has("type") ? model.get("type") : "nothing"));
@@ -44,20 +61,21 @@ final class HuggingFaceTokenizerReader {
         TokenizerFamily family = familyFor(pattern).orElseThrow(() -> new ModelFormatException(source
                 + ": pre_tokenizer pattern " + pattern + " is not one of the supported Llama 4 / Llama 3 patterns"));
 
-        JsonNode vocab = model.path("vocab");
-        if (!vocab.isObject() || vocab.isEmpty()) {
+        Vocab vocab = doc.vocab;
+        if (vocab == null || vocab.size == 0) {
             throw new ModelFormatException(source + ": model.vocab: expected an object token -> id, found "
-                    + abbreviate(vocab.toString()));
+                    + abbreviate(vocab == null ? model.path("vocab").toString() : "{}"));
         }
-        int count = vocab.size();
+        int count = vocab.size;
         String[] tokens = new String[count];
-        for (Map.Entry<String, JsonNode> e : vocab.properties()) {
-            int id = e.getValue().asInt(-1);
-            if (!e.getValue().isInt() || id < 0 || id >= count || tokens[id] != null) {
-                throw new ModelFormatException(source + ": model.vocab['" + e.getKey() + "']: expected a unique id in [0, "
-                        + count + "), found " + e.getValue());
+        for (int i = 0; i < count; i++) {
+            int id = vocab.ids[i];
+            String nonInt = vocab.nonIntValues.get(i);
+            if (nonInt != null || id < 0 || id >= count || tokens[id] != null) {
+                throw new ModelFormatException(source + ": model.vocab['" + vocab.keys[i] + "']: expected a unique id in [0, "
+                        + count + "), found " + (nonInt != null ? nonInt : Integer.toString(id)));
             }
-            tokens[id] = e.getKey();
+            tokens[id] = vocab.keys[i];
         }
         BytePairEncoder bpe;
         try {
@@ -65,7 +83,18 @@ final class HuggingFaceTokenizerReader {
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(source + ": model.vocab: " + e.getMessage(), e);
         }
-        ByteLevelVocabulary.verifyMerges(source + " model.merges", bpe, readMerges(source, model.path("merges")));
+        MergeList merges = doc.merges;
+        if (doc.mergesError != null) {
+            throw new ModelFormatException(source + " model.merges" + doc.mergesError);
+        }
+        if (merges == null) {
+            // Not an array: read as the tree reader always did (a missing or scalar "merges" is an empty list).
+            merges = new MergeList();
+            for (String[] pair : readMerges(source + " model.merges", model.path("merges"))) {
+                merges.add(pair[0], pair[1]);
+            }
+        }
+        ByteLevelVocabulary.verifyMerges(source + " model.merges", bpe, merges);
 
         TreeMap<Integer, String> specials = new TreeMap<>();
         for (JsonNode added : root.path("added_tokens")) {
@@ -153,15 +182,200 @@ final class HuggingFaceTokenizerReader {
                 int space = s.indexOf(' ');
                 pair = new String[] {s.substring(0, space), s.substring(space + 1)};
             } else {
-                throw new ModelFormatException(source + "[" + out.size() + "]: expected [\"left\", \"right\"] or"
-                        + " \"left right\", found " + abbreviate(m.toString()));
+                throw new ModelFormatException(source + mergeShapeError(out.size(), m.toString()));
             }
             out.add(pair);
         }
         return out;
     }
 
+    private static String mergeShapeError(int index, String found) {
+        return "[" + index + "]: expected [\"left\", \"right\"] or \"left right\", found " + abbreviate(found);
+    }
+
+    /** The value at the parser's current token, as a tree (a JSON null as NullNode). */
+    private static JsonNode tree(JsonParser parser) throws IOException {
+        JsonNode node = JSON.readTree(parser);
+        return node != null ? node : com.fasterxml.jackson.databind.node.NullNode.getInstance();
+    }
+
     private static String abbreviate(String s) {
         return s.length() <= 120 ? s : s.substring(0, 120) + "...";
+    }
+
+    /** {@code model.vocab} as streamed: entries in file order; a non-integer value's JSON text is kept for errors. */
+    private static final class Vocab {
+        String[] keys = new String[1 << 12];
+        int[] ids = new int[1 << 12];
+        int size;
+        final HashMap<Integer, String> nonIntValues = new HashMap<>();
+
+        void add(String key, int id) {
+            if (size == keys.length) {
+                keys = Arrays.copyOf(keys, size * 2);
+                ids = Arrays.copyOf(ids, size * 2);
+            }
+            keys[size] = key;
+            ids[size++] = id;
+        }
+    }
+
+    /**
+     * The document with the two big arrays streamed: {@code model.vocab} (when an object) into {@link Vocab} and
+     * {@code model.merges} (when an array) into a {@link MergeList}, everything else as a tree. A malformed merge
+     * stops the decoding of merges and is kept as {@link #mergesError}, reported after the vocabulary's checks as
+     * the tree reader did.
+     */
+    private static final class Document {
+        JsonNode root = MissingNode.getInstance();
+        JsonNode model = MissingNode.getInstance();
+        Vocab vocab;
+        MergeList merges;
+        String mergesError;
+
+        static Document parse(JsonParser parser) throws IOException {
+            Document doc = new Document();
+            JsonToken first = parser.nextToken();
+            if (first == null) {
+                return doc;
+            }
+            if (first != JsonToken.START_OBJECT) {
+                doc.root = tree(parser);
+                return doc;
+            }
+            ObjectNode root = JsonNodeFactory.instance.objectNode();
+            doc.root = root;
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String name = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if (name.equals("model") && value == JsonToken.START_OBJECT) {
+                    ObjectNode model = JsonNodeFactory.instance.objectNode();
+                    doc.model = model;
+                    doc.vocab = null;
+                    doc.merges = null;
+                    doc.mergesError = null;
+                    while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                        String field = parser.currentName();
+                        JsonToken v = parser.nextToken();
+                        if (field.equals("vocab") && v == JsonToken.START_OBJECT) {
+                            model.remove(field);
+                            doc.vocab = readVocab(parser);
+                        } else if (field.equals("merges") && v == JsonToken.START_ARRAY) {
+                            model.remove(field);
+                            doc.readMerges(parser);
+                        } else {
+                            if (field.equals("vocab")) {
+                                doc.vocab = null;
+                            } else if (field.equals("merges")) {
+                                doc.merges = null;
+                                doc.mergesError = null;
+                            }
+                            model.set(field, tree(parser));
+                        }
+                    }
+                    root.set(name, model);
+                } else {
+                    if (name.equals("model")) {
+                        doc.model = MissingNode.getInstance();
+                        doc.vocab = null;
+                        doc.merges = null;
+                        doc.mergesError = null;
+                    }
+                    root.set(name, tree(parser));
+                }
+            }
+            if (!root.has("model")) {
+                doc.model = MissingNode.getInstance();
+            } else if (!root.get("model").isObject()) {
+                doc.model = root.get("model");
+            }
+            return doc;
+        }
+
+        private static Vocab readVocab(JsonParser parser) throws IOException {
+            Vocab vocab = new Vocab();
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String key = parser.currentName();
+                JsonToken v = parser.nextToken();
+                if (v == JsonToken.VALUE_NUMBER_INT && parser.getNumberType() == JsonParser.NumberType.INT) {
+                    vocab.add(key, parser.getIntValue());
+                } else {
+                    vocab.nonIntValues.put(vocab.size, tree(parser).toString());
+                    vocab.add(key, -1);
+                }
+            }
+            return vocab;
+        }
+
+        /** At the merges' START_ARRAY; leaves the parser at its END_ARRAY. */
+        private void readMerges(JsonParser parser) throws IOException {
+            MergeList list = new MergeList();
+            merges = list;
+            mergesError = null;
+            JsonToken t;
+            while ((t = parser.nextToken()) != JsonToken.END_ARRAY) {
+                if (mergesError != null) {
+                    parser.skipChildren();
+                    continue;
+                }
+                int index = list.size();
+                if (t == JsonToken.VALUE_STRING) {
+                    char[] c = parser.getTextCharacters();
+                    int off = parser.getTextOffset();
+                    int len = parser.getTextLength();
+                    int space = -1;
+                    for (int i = 0; i < len; i++) {
+                        if (c[off + i] == ' ') {
+                            space = i;
+                            break;
+                        }
+                    }
+                    if (space > 0) {
+                        list.left(c, off, space);
+                        list.right(c, off + space + 1, len - space - 1);
+                    } else {
+                        mergesError = mergeShapeError(index, TextNode.valueOf(parser.getText()).toString());
+                    }
+                } else if (t == JsonToken.START_ARRAY) {
+                    String bad = readPair(parser, list);
+                    if (bad != null) {
+                        mergesError = mergeShapeError(index, bad);
+                    }
+                } else {
+                    mergesError = mergeShapeError(index, tree(parser).toString());
+                }
+            }
+        }
+
+        /**
+         * At a merge's START_ARRAY: adds ["left", "right"] to the list and returns null, or else consumes the array
+         * and returns its JSON text. Strictness: elements must be strings (the tree reader took any value's text).
+         */
+        private static String readPair(JsonParser parser, MergeList list) throws IOException {
+            var found = JsonNodeFactory.instance.arrayNode();
+            JsonToken t = parser.nextToken();
+            if (t == JsonToken.VALUE_STRING) {
+                list.left(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength());
+                t = parser.nextToken();
+                if (t != JsonToken.VALUE_STRING) {
+                    found.add(list.pendingLeftText());
+                } else {
+                    // Decode before the next token may reuse the parser's buffer; take it back if the pair goes on.
+                    list.right(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength());
+                    t = parser.nextToken();
+                    if (t == JsonToken.END_ARRAY) {
+                        return null;
+                    }
+                    String[] pair = list.removeLast();
+                    found.add(pair[0]);
+                    found.add(pair[1]);
+                }
+            }
+            while (t != JsonToken.END_ARRAY) {
+                found.add(tree(parser));
+                t = parser.nextToken();
+            }
+            return found.toString();
+        }
     }
 }

@@ -3,6 +3,9 @@ package org.llama4j.tokenizer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -104,5 +107,72 @@ class LoaderErrorsTest {
                 .hasMessageContaining("no such file");
         Path empty = Files.createDirectory(tmp.resolve("empty"));
         assertThatThrownBy(() -> TokenizerLoader.load(empty)).hasMessageContaining("expected tokenizer.json");
+    }
+
+    /** The streamed model.vocab and model.merges arrays keep the tree reader's specific errors. */
+    @Test
+    void tokenizerJsonVocabAndMergesErrors() throws Exception {
+        Path json = TinyTokenizerFiles.writeTokenizerJson(tmp);
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode good = (ObjectNode) mapper.readTree(json.toFile());
+        ArrayNode goodMerges = (ArrayNode) good.path("model").path("merges");
+        int n = goodMerges.size();
+        String prefix = json + " model.merges";
+
+        // "left right" strings instead of pairs load the same tokenizer.
+        Tokenizer fromPairs = TokenizerLoader.load(json);
+        ObjectNode strings = good.deepCopy();
+        ArrayNode asStrings = ((ObjectNode) strings.get("model")).putArray("merges");
+        goodMerges.forEach(m -> asStrings.add(m.get(0).asText() + " " + m.get(1).asText()));
+        mapper.writeValue(json.toFile(), strings);
+        assertThat(TokenizerLoader.load(json).encode("hello world", SpecialTokens.NONE))
+                .containsExactly(fromPairs.encode("hello world", SpecialTokens.NONE)).containsExactly(259, 264);
+
+        expectError(mapper, json, good, root -> ((ObjectNode) root.get("model")).put("vocab", "nope"),
+                "model.vocab: expected an object token -> id, found \"nope\"");
+        expectError(mapper, json, good, root -> ((ObjectNode) root.get("model")).putObject("vocab"),
+                "model.vocab: expected an object token -> id, found {}");
+        expectError(mapper, json, good, root -> ((ObjectNode) root.path("model").get("vocab")).put("a", "x"),
+                "model.vocab['a']: expected a unique id in [0, ");
+        expectError(mapper, json, good, root -> ((ObjectNode) root.path("model").get("vocab")).put("a", 1.5),
+                "found 1.5");
+        expectError(mapper, json, good, root -> ((ObjectNode) root.path("model").get("vocab")).put("a", 0),
+                "model.vocab['a']: expected a unique id");
+        expectError(mapper, json, good, root -> merges(root).insert(0, "ab"),
+                prefix + "[0]: expected [\"left\", \"right\"] or \"left right\", found \"ab\"");
+        expectError(mapper, json, good, root -> merges(root).insert(1, mapper.createArrayNode().add("a").add("b").add("c")),
+                prefix + "[1]: expected [\"left\", \"right\"] or \"left right\", found [\"a\",\"b\",\"c\"]");
+        expectError(mapper, json, good, root -> merges(root).insert(2, mapper.createArrayNode().add("a")),
+                prefix + "[2]: expected [\"left\", \"right\"] or \"left right\", found [\"a\"]");
+        expectError(mapper, json, good, root -> merges(root).insert(0, 7),
+                prefix + "[0]: expected [\"left\", \"right\"] or \"left right\", found 7");
+        expectError(mapper, json, good, root -> merges(root).insert(1, mapper.createArrayNode().add("h").add("\u4e00")),
+                prefix + ": merge 1 'h \u4e00' has a character outside GPT-2's byte-level alphabet");
+        expectError(mapper, json, good, root -> merges(root).insert(1, "\u4e00 h"),
+                prefix + ": merge 1 '\u4e00 h' has a character outside GPT-2's byte-level alphabet");
+        // A malformed merge is reported before any merge's content, as when the whole list was read first.
+        expectError(mapper, json, good, root -> {
+            merges(root).insert(0, "\u4e00 h");
+            merges(root).add("ab");
+        }, prefix + "[" + (n + 1) + "]: expected");
+        expectError(mapper, json, good, root -> merges(root).insert(n, mapper.createArrayNode().add("e").add("h")),
+                prefix + ": merge " + n + " 'e h' produces a string that is not a token");
+        expectError(mapper, json, good, root -> merges(root).insert(0, merges(root).get(n - 1).deepCopy()),
+                prefix + ": merge 1 '");
+        expectError(mapper, json, good, root -> merges(root).insert(0, merges(root).get(n - 1).deepCopy()),
+                "expected merges ordered by merged token id");
+    }
+
+    private static ArrayNode merges(ObjectNode root) {
+        return (ArrayNode) root.path("model").get("merges");
+    }
+
+    private static void expectError(ObjectMapper mapper, Path json, ObjectNode good,
+            java.util.function.Consumer<ObjectNode> edit, String message) throws Exception {
+        ObjectNode root = good.deepCopy();
+        edit.accept(root);
+        mapper.writeValue(json.toFile(), root);
+        assertThatThrownBy(() -> TokenizerLoader.load(json)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining(message);
     }
 }
