@@ -11,9 +11,7 @@ import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import org.llama4j.chat.ChatMessage;
 import org.llama4j.chat.ChatTemplate;
-import org.llama4j.chat.Llama4ChatFormat;
 import org.llama4j.chat.PromptEncoder;
-import org.llama4j.chat.PromptPiece;
 import org.llama4j.format.ModelFormatException;
 import org.llama4j.chat.ToolCallParse;
 import org.llama4j.chat.ToolCallParser;
@@ -148,17 +146,8 @@ public final class ChatModel implements AutoCloseable {
      * becomes one {@code <|image|>} placeholder ({@link #prompt} lays the images out).
      */
     public int[] promptTokens(List<ChatMessage> messages, ChatOptions options) {
-        if (template != null) {
-            return PromptEncoder.encode(tokenizer, template.render(messages, options.tools(), true,
-                    options.templateKwargs()));
-        }
-        if (options.tools() != null) {
-            throw new IllegalArgumentException("this model has no chat template, and Meta's built-in format"
-                    + " takes tools in the system prompt: describe them in a system message instead");
-        }
-        Llama4ChatFormat format = new Llama4ChatFormat(Llama4ChatFormat.ToolPromptFormat.JSON,
-                part -> List.of(new PromptPiece.SpecialToken(Llama4ChatFormat.IMAGE)));
-        return PromptEncoder.encode(tokenizer, format.encodeDialogPrompt(messages));
+        return PromptEncoder.encodeConversation(tokenizer, template, messages, options.tools(),
+                options.templateKwargs());
     }
 
     public ChatResponse chat(List<ChatMessage> messages, ChatOptions options) {
@@ -186,10 +175,7 @@ public final class ChatModel implements AutoCloseable {
     /** Plain completion of {@code text} (no chat format): BOS, then the text as plain text. */
     public GenerationResult complete(String text, org.llama4j.generate.GenerationOptions options,
             Consumer<String> onDelta, Cancellation cancel) {
-        int[] body = tokenizer.encode(text, org.llama4j.tokenizer.SpecialTokens.NONE);
-        int[] prompt = new int[body.length + 1];
-        prompt[0] = tokenizer.bosId();
-        System.arraycopy(body, 0, prompt, 1, body.length);
+        int[] prompt = PromptEncoder.encodeCompletion(tokenizer, text);
         try (InferenceSession session = model.newSession()) {
             return new Generator(session, tokenizer).generate(prompt, options, onDelta, cancel);
         }

@@ -12,11 +12,9 @@ import org.llama4j.chat.ChatTemplate;
 import org.llama4j.chat.ChatTemplateException;
 import org.llama4j.chat.Llama4ChatFormat;
 import org.llama4j.chat.PromptEncoder;
-import org.llama4j.chat.PromptPiece;
 import org.llama4j.chat.jinja.TemplateException;
 import org.llama4j.image.ImageInput;
 import org.llama4j.image.ImageLoadException;
-import org.llama4j.tokenizer.SpecialTokens;
 import org.llama4j.tokenizer.Tokenizer;
 import org.llama4j.vision.MultimodalPrompt;
 import org.llama4j.vision.VisionTower;
@@ -108,35 +106,25 @@ final class ChatPrompts {
      */
     int[] chat(List<ChatMessage> messages, JsonNode tools, String instruction) {
         List<ChatMessage> conversation = withInstruction(messages, instruction);
-        if (template.isPresent()) {
-            try {
-                return PromptEncoder.encode(tokenizer, template.get().render(conversation, tools, true, null));
-            } catch (ChatTemplateException e) {
-                // The template's raise_exception: the conversation breaks the model's rules (e.g. role order).
-                throw ApiException.invalidRequest("the model's chat template rejected the messages: "
-                        + e.getMessage(), "messages");
-            } catch (TemplateException e) {
-                throw new ApiException(500, "server_error", "the model's chat template failed: " + e.getMessage(),
-                        null, "chat_template_error");
-            }
-        }
-        if (tools != null) {
+        if (template.isEmpty() && tools != null) {
             throw ApiException.invalidRequest("this model ships no chat template, and Meta's built-in format has no"
                     + " place for tool definitions: describe the tools in a system message instead", "tools");
         }
-        // Image parts (already reduced to placeholders) become <|image|>, as in the library's built-in format.
-        Llama4ChatFormat format = new Llama4ChatFormat(Llama4ChatFormat.ToolPromptFormat.JSON,
-                part -> List.of(new PromptPiece.SpecialToken(Llama4ChatFormat.IMAGE)));
-        return PromptEncoder.encode(tokenizer, format.encodeDialogPrompt(conversation));
+        try {
+            return PromptEncoder.encodeConversation(tokenizer, template.orElse(null), conversation, tools, null);
+        } catch (ChatTemplateException e) {
+            // The template's raise_exception: the conversation breaks the model's rules (e.g. role order).
+            throw ApiException.invalidRequest("the model's chat template rejected the messages: "
+                    + e.getMessage(), "messages");
+        } catch (TemplateException e) {
+            throw new ApiException(500, "server_error", "the model's chat template failed: " + e.getMessage(),
+                    null, "chat_template_error");
+        }
     }
 
     /** The prompt of /v1/completions: begin-of-text, then the text as plain text (never parsed for specials). */
     int[] completion(String prompt) {
-        int[] body = tokenizer.encode(prompt, SpecialTokens.NONE);
-        int[] ids = new int[body.length + 1];
-        ids[0] = tokenizer.bosId();
-        System.arraycopy(body, 0, ids, 1, body.length);
-        return ids;
+        return PromptEncoder.encodeCompletion(tokenizer, prompt);
     }
 
     private static List<ChatMessage> withInstruction(List<ChatMessage> messages, String instruction) {
