@@ -1,7 +1,5 @@
 package org.llama4j.bench;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.util.Random;
 import org.llama4j.kernel.KernelMode;
 import org.llama4j.kernel.Kernels;
@@ -30,21 +28,15 @@ public final class KernelRatios {
     }
 
     public static void main(String[] args) {
-        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         String[] types = args.length > 0 ? args
                 : java.util.Arrays.stream(GgmlType.values()).filter(GgmlType::supported).map(Enum::name).toArray(String[]::new);
         try (ParallelRunner one = new ParallelRunner(1)) {
             for (String name : types) {
                 GgmlType type = GgmlType.valueOf(name);
                 Random rnd = new Random(1);
-                float[] values = new float[ROWS * COLS];
-                int tile = 64 * COLS; // quantize 64 rows, repeat them (K-quant search over 4M values is slow)
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = i < tile ? (float) (rnd.nextGaussian() * 0.02) : values[i % tile];
-                }
-                BlockTensor w = BlockTensor.quantize("w", type, values, COLS, ROWS);
-                float[] x = gaussian(rnd, COLS);
-                float[] xs = gaussian(rnd, BATCH * COLS);
+                BlockTensor w = CpuTimeRounds.repeatedWeights(type, ROWS, COLS, rnd);
+                float[] x = CpuTimeRounds.gaussian(rnd, COLS);
+                float[] xs = CpuTimeRounds.gaussian(rnd, BATCH * COLS);
                 float[] out = new float[ROWS];
                 float[] outs = new float[BATCH * ROWS];
                 Runnable[] variants = {
@@ -57,33 +49,12 @@ public final class KernelRatios {
                     () -> Kernels.matmul(one, w, x, 1, out, KernelMode.Q8_ACTIVATIONS),
                     () -> Kernels.matmul(one, w, xs, BATCH, outs, KernelMode.EXACT),
                 };
-                double[] best = new double[variants.length];
-                java.util.Arrays.fill(best, Double.MAX_VALUE);
-                for (int round = 0; round < 6; round++) {
-                    for (int v = 0; v < variants.length; v++) {
-                        long cpu0 = cpu.getCurrentThreadCpuTime();
-                        long wall0 = System.nanoTime();
-                        int n = 0;
-                        while (System.nanoTime() - wall0 < ROUND_NANOS) {
-                            variants[v].run();
-                            n++;
-                        }
-                        best[v] = Math.min(best[v], (cpu.getCurrentThreadCpuTime() - cpu0) / 1e3 / n);
-                    }
-                }
+                double[] best = CpuTimeRounds.bestMicros(variants, 6, ROUND_NANOS);
                 System.out.printf("%-7s reference %8.0f us | exact %6.0f us x%4.1f %5.2f GB/s | q8 %6.0f us x%4.1f"
                         + " %5.2f GB/s | exact batch %d: %6.0f us/token%n", name, best[0], best[1], best[0] / best[1],
                         w.byteSize() / best[1] / 1e3, best[2], best[0] / best[2], w.byteSize() / best[2] / 1e3, BATCH,
                         best[3] / BATCH);
             }
         }
-    }
-
-    private static float[] gaussian(Random rnd, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) rnd.nextGaussian();
-        }
-        return v;
     }
 }
