@@ -25,7 +25,14 @@ class TiledMatMulTest {
             "37, 11, 7",
             "5, 3, 2",
             "64, 9, 1",
-            "1408, 70, 10"})
+            "1408, 70, 10",
+            // every token tail of the 6-vector tiles and every row tail of the 4-row tiles
+            "48, 5, 7",
+            "48, 6, 8",
+            "48, 7, 9",
+            "48, 13, 11",
+            // several column chunks of 1024 plus a scalar tail, and more than one panel (60 rows each at 2069)
+            "2069, 130, 13"})
     void matchesTheReference(int in, int out, int n) {
         Random rnd = new Random(in * 31L + out * 7L + n);
         float[] wv = new float[in * out];
