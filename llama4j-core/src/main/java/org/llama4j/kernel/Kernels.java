@@ -13,7 +13,9 @@ import org.llama4j.tensor.Tensor;
  * outputs; the work is split over rows. A batch of {@code B} vectors is stored one after the other
  * ({@code xs[b*cols + i]}) and produces {@code out[b*rows + r]}; each weight row is read and decoded once per
  * batch, which is what makes prefill cheaper per token than decode. Exact batches run on {@link TiledMatMul}'s
- * register tiles (several weight rows times several vectors per pass over a decoded panel of rows).
+ * register tiles (several weight rows times several vectors per pass over a decoded panel of rows), except
+ * batches too small to repay decoding the panel (see {@link #smallestPanelBatch}), which take fused per-token
+ * dot products.
  *
  * <p>Input-major weights ({@link #addInputMajor}): one row per input, used as {@code x·W} (HF's fused expert
  * tensors); the work is split over column ranges.
@@ -102,15 +104,38 @@ public final class Kernels {
                 }
             };
         }
-        if (batch == 1) {
+        if (batch < smallestPanelBatch(w)) {
+            // row-major: a weight row read from memory stays in L1 for the batch's other vectors
             return (start, end) -> {
                 for (int r = start; r < end; r++) {
-                    out[outOffset + r] = w.dotRow(firstRow + r, xs, xOffset);
+                    for (int b = 0; b < batch; b++) {
+                        out[outOffset + b * rows + r] = w.dotRow(firstRow + r, xs, xOffset + b * cols);
+                    }
                 }
             };
         }
         return (start, end) -> TiledMatMul.rows(w, firstRow + start, end - start, xs, xOffset, cols, batch,
                 out, outOffset + start, rows);
+    }
+
+    /**
+     * The smallest exact batch worth {@link TiledMatMul}'s panels; smaller batches (MoE experts that few tokens
+     * chose) take the fused per-token dot kernels. A panel decodes every weight row to float once per product, a
+     * fused dot decodes in registers once per vector, so panels win from about {@code decode / (dot - FMAs)}
+     * vectors on, and that ratio depends on the type's decoder and dot kernel: measured per type with
+     * {@code BatchedMatmulRatios} (2048 and 8192 rows of 2048, one thread, AVX-512), where the two paths break
+     * even. Unmeasured types keep panels from 2 vectors on.
+     */
+    static int smallestPanelBatch(Tensor w) {
+        if (!(w instanceof BlockTensor bt)) {
+            return 2;
+        }
+        return switch (bt.type()) {
+            case Q8_0 -> 8; // its decoder is the slowest per value of these, its dot kernel among the fastest
+            case Q4_0 -> 5;
+            case Q6_K, BF16 -> 3;
+            default -> 2; // Q4_K included: even at 2 vectors its panels are a little faster
+        };
     }
 
     private static boolean isQuantized(BlockTensor w) {

@@ -66,6 +66,30 @@ class KernelsTest {
         }
     }
 
+    /** Both sides of the switch from fused per-token dots to panels, wherever a type puts it. */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    void exactBatchesOnEitherSideOfThePanelCrossoverMatchScalarReference(GgmlType type) {
+        Random rnd = new Random(100 + type.ordinal());
+        BlockTensor w = BlockTensor.quantize("w", type, gaussian(rnd, COLS * ROWS), COLS, ROWS);
+        int panels = Kernels.smallestPanelBatch(w);
+        for (int batch : new int[] {panels - 1, panels}) {
+            if (batch < 1) {
+                continue;
+            }
+            float[] xs = gaussian(rnd, 3 + COLS * batch);
+            float[] out = new float[5 + ROWS * batch];
+            Kernels.matmul(RUNNER, w, 0, ROWS, xs, 3, batch, out, 5, KernelMode.EXACT);
+            for (int b = 0; b < batch; b++) {
+                for (int r = 0; r < ROWS; r++) {
+                    float expected = referenceRow(w, r, xs, 3 + b * COLS);
+                    assertTrue(Math.abs(out[5 + b * ROWS + r] - expected) <= 1e-5 * magnitude(w, r, xs, 3 + b * COLS),
+                            type + " batch " + batch + " row " + r + ": " + out[5 + b * ROWS + r] + " vs " + expected);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_1", "Q5_0", "Q2_K", "Q3_K", "Q5_K", "IQ4_NL", "BF16"})
     void q8MatmulIsTheQ8RowKernelForEveryRowAndVectorOrExactForFloats(GgmlType type) {
