@@ -29,8 +29,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code llama4j logits}: the model's logits for a token sequence, as raw little-endian float32 — a verification
- * and research tool, on the exact float path unless {@code --activations q8} asks for llama.cpp's 8-bit one. The prompt is processed in batches and logits are written as
- * they are produced, so prompts of tens of thousands of tokens need memory for one batch only.
+ * and research tool, on the exact float path unless {@code --activations q8} asks for llama.cpp's 8-bit one. The
+ * prompt is processed in batches and logits are written as they are produced, so prompts of tens of thousands of
+ * tokens need memory for one batch only.
  */
 @Command(name = "logits", mixinStandardHelpOptions = true,
         description = {"Writes little-endian float32 logits [n × vocab] for every position of a token sequence,"

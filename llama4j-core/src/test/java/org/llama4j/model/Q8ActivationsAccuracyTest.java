@@ -105,7 +105,7 @@ class Q8ActivationsAccuracyTest {
         soft.assertAll();
     }
 
-    /** The largest max-abs error llama.cpp shows against a dequantized reference of this model, any file or sequence. */
+    /** The largest max-abs error llama.cpp shows against a dequantized reference of this model: any file, sequence. */
     private static double llamaCppWorstMaxAbs(JsonNode index) {
         double worst = 0;
         for (String group : List.of("quantized", "quantized_not_stored")) {
