@@ -100,12 +100,12 @@ public final class Llama4Model implements AutoCloseable {
     }
 
     /**
-     * The same weights computing in {@code mode} (this model itself if it already does), e.g. to compare both
-     * modes without loading twice. The view shares the mapped files but does not own them: closing it releases
-     * nothing, and it must not be used after this model is closed.
+     * A view of the same weights computing in {@code mode}, e.g. to compare both modes without loading twice. The
+     * view shares the mapped files but does not own them: closing it releases nothing, and it must not be used
+     * after this model is closed.
      */
     public Llama4Model withActivations(KernelMode mode) {
-        return mode == activations ? this : new Llama4Model(config, weights, mode, () -> { });
+        return new Llama4Model(config, weights, mode, () -> { });
     }
 
     /** A fresh conversation state over this model, with the full context length. */
