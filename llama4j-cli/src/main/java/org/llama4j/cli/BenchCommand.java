@@ -19,6 +19,7 @@ import org.llama4j.bench.e2e.ProcessMemory;
 import org.llama4j.bench.llamacpp.LlamaCpp;
 import org.llama4j.bench.llamacpp.LlamaCppBench;
 import org.llama4j.bench.llamacpp.LlamaCppBench.Repeat;
+import org.llama4j.model.LoadOptions;
 import org.llama4j.model.ModelInspection;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -88,6 +89,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
 
+    @CommandLine.Mixin
+    ActivationsMixin activations;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -106,6 +110,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        LoadOptions loadOptions = activations.applyTo(LoadOptions.DEFAULTS); // flag conflicts first
         validate();
         if (compareLlamaCpp) {
             LlamaCpp.load(); // fail now, not after the llama4j half, when llama.cpp is not installed
@@ -120,9 +125,10 @@ public final class BenchCommand implements Callable<Integer> {
         DecodeTraffic traffic = inspection.config() == null ? null : DecodeTraffic.of(inspection);
         int[] prompt = Llama4jBench.prompt(model, promptTokens);
 
-        progress("llama4j: %s, %d prompt tokens, %d generated, %d thread(s), warm-up + %d repeats",
-                model, promptTokens, genTokens, llama4jThreads, repeats);
-        Llama4jBench.Result mine = Llama4jBench.run(model, prompt, genTokens, repeats);
+        progress("llama4j: %s, %d prompt tokens, %d generated, %d thread(s), %s activations, warm-up + %d repeats",
+                model, promptTokens, genTokens, llama4jThreads, ActivationsMixin.name(loadOptions.activations()),
+                repeats);
+        Llama4jBench.Result mine = Llama4jBench.run(model, loadOptions, prompt, genTokens, repeats);
         OptionalLong minePeak = ProcessMemory.peakResidentBytes();
 
         LlamaCppBench.Result peer = null;
@@ -193,6 +199,7 @@ public final class BenchCommand implements Callable<Integer> {
 
         ObjectNode mine = engineJson(r.llama4j().loadNanos(), r.llama4j().repeats(), r.llama4jPeakRss());
         mine.put("threads", r.llama4jThreads());
+        mine.put("activations", ActivationsMixin.name(r.llama4j().activations()));
         root.set("llama4j", mine);
 
         if (r.llamaCpp() != null) {
@@ -336,6 +343,7 @@ public final class BenchCommand implements Callable<Integer> {
                 + "%d repeats after 1 warm-up, median [min .. max]%n", promptTokens, genTokens, repeats);
         out.printf(Locale.ROOT, "threads   llama4j %d%s%n", r.llama4jThreads(),
                 r.llamaCpp() == null ? "" : ", llama.cpp " + r.llamaCpp().threads());
+        out.printf(Locale.ROOT, "llama4j   %s activations%n", ActivationsMixin.name(r.llama4j().activations()));
         if (r.llamaCpp() != null) {
             out.printf(Locale.ROOT, "llama.cpp %s, CPU backend %s%n", r.llamaCpp().llamaCppVersion(),
                     r.llamaCpp().cpuVariant());

@@ -15,6 +15,7 @@ import org.llama4j.api.ChatResponse;
 import org.llama4j.api.Conversation;
 import org.llama4j.chat.ChatMessage;
 import org.llama4j.image.ImageInput;
+import org.llama4j.model.LoadOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -52,14 +53,18 @@ public final class ChatCommand implements Callable<Integer> {
     @Mixin
     QuantizeMixin quantization;
 
+    @Mixin
+    ActivationsMixin activations;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        LoadOptions loadOptions = activations.applyTo(quantization.loadOptions());
         boolean interactive = System.console() != null;
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         try (ChatModel chat = ModelLoading.withProgress(model, err, !interactive, () -> ChatModel.load(model,
-                images.loadOptions().withWeights(quantization.loadOptions())))) {
+                images.loadOptions().withWeights(loadOptions)))) {
             ChatOptions options = ChatOptions.defaults().withMaxTokens(sampling.maxTokens)
                     .withSampling(sampling.options().sampling()).withStop(sampling.stop);
             Conversation conversation = newConversation(chat);
@@ -130,7 +135,7 @@ public final class ChatCommand implements Callable<Integer> {
                 out.println();
                 out.flush();
                 if (verbose) {
-                    GenerateCommand.printSpeed(err, r.generation());
+                    GenerateCommand.printSpeed(err, r.generation(), chat.model().activations());
                     chat.vision().ifPresent(v -> ImageOptions.printStats(err, v));
                 }
             }

@@ -11,6 +11,8 @@ import org.llama4j.api.ChatResponse;
 import org.llama4j.chat.ChatMessage;
 import org.llama4j.generate.GenerationResult;
 import org.llama4j.image.ImageInput;
+import org.llama4j.kernel.KernelMode;
+import org.llama4j.model.LoadOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -52,6 +54,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     QuantizeMixin quantization;
 
+    @Mixin
+    ActivationsMixin activations;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -59,8 +64,9 @@ public final class GenerateCommand implements Callable<Integer> {
         if (raw && !images.images.isEmpty()) {
             throw new ParameterException(spec.commandLine(), "--image needs the chat format: drop --raw");
         }
+        LoadOptions loadOptions = activations.applyTo(quantization.loadOptions());
         try (ChatModel chat = ModelLoading.withProgress(model, err, false,
-                () -> ChatModel.load(model, images.loadOptions().withWeights(quantization.loadOptions())))) {
+                () -> ChatModel.load(model, images.loadOptions().withWeights(loadOptions)))) {
             GenerationResult g;
             if (raw) {
                 g = chat.complete(prompt, sampling.options(), delta -> {
@@ -82,17 +88,19 @@ public final class GenerateCommand implements Callable<Integer> {
             out.println();
             out.flush();
             if (verbose) {
-                printSpeed(err, g);
+                printSpeed(err, g, chat.model().activations());
                 chat.vision().ifPresent(v -> ImageOptions.printStats(err, v));
             }
         }
         return 0;
     }
 
-    static void printSpeed(PrintWriter err, GenerationResult g) {
-        err.printf(Locale.ROOT, "prompt: %d tokens, %.1f tokens/s | generated: %d tokens, %.1f tokens/s | %s%n",
+    /** The speed line of {@code --verbose}, with the activation mode it was measured in. */
+    static void printSpeed(PrintWriter err, GenerationResult g, KernelMode activations) {
+        err.printf(Locale.ROOT, "prompt: %d tokens, %.1f tokens/s | generated: %d tokens, %.1f tokens/s | %s"
+                        + " | %s activations%n",
                 g.promptTokens(), g.prefillTokensPerSecond(), g.completionTokens(), g.decodeTokensPerSecond(),
-                g.finishReason().name().toLowerCase(Locale.ROOT));
+                g.finishReason().name().toLowerCase(Locale.ROOT), ActivationsMixin.name(activations));
         err.flush();
     }
 }

@@ -16,6 +16,7 @@ import java.util.concurrent.Callable;
 import java.util.function.IntFunction;
 import org.llama4j.model.InferenceSession;
 import org.llama4j.model.Llama4Model;
+import org.llama4j.model.LoadOptions;
 import org.llama4j.vision.ImageTokens;
 import org.llama4j.vision.MultimodalPrompt;
 import org.llama4j.vision.VisionTower;
@@ -28,12 +29,14 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code llama4j logits}: the model's logits for a token sequence, as raw little-endian float32 — a verification
- * and research tool, always on the exact float path. The prompt is processed in batches and logits are written as
- * they are produced, so prompts of tens of thousands of tokens need memory for one batch only.
+ * and research tool, on the exact float path unless {@code --activations q8} asks for llama.cpp's 8-bit one. The
+ * prompt is processed in batches and logits are written as they are produced, so prompts of tens of thousands of
+ * tokens need memory for one batch only.
  */
 @Command(name = "logits", mixinStandardHelpOptions = true,
         description = {"Writes little-endian float32 logits [n × vocab] for every position of a token sequence,"
-                + " or only for --positions (in the order listed), computed on the exact float path.",
+                + " or only for --positions (in the order listed), computed on the exact float path"
+                + " (--activations q8: with 8-bit activations, as llama.cpp computes).",
             "With --image, the <|patch|> positions of the sequence take the images' embeddings, in order"
                 + " (image after image, tile after tile), as Meta's early fusion does."})
 public final class LogitsCommand implements Callable<Integer> {
@@ -64,6 +67,9 @@ public final class LogitsCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     ImageOptions images;
 
+    @picocli.CommandLine.Mixin
+    ActivationsMixin activations;
+
     @Option(names = {"-v", "--verbose"}, description = "Print the vision encoder's time to stderr.")
     boolean verbose;
 
@@ -72,6 +78,7 @@ public final class LogitsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        LoadOptions loadOptions = activations.applyTo(LoadOptions.DEFAULTS);
         int[] tokens = source.tokens != null ? parseText(source.tokens, "--tokens") : readTokensFile(source.tokensFile);
         if (tokens.length == 0) {
             throw new ParameterException(spec.commandLine(), "no tokens given");
@@ -90,7 +97,7 @@ public final class LogitsCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--image needs a model with a vision tower (a Hugging"
                     + " Face Llama 4 folder whose config.json has vision_config, or --mmproj); " + model + " has none");
         }
-        try (Llama4Model m = ModelLoading.withProgress(model, err, false, () -> Llama4Model.load(model));
+        try (Llama4Model m = ModelLoading.withProgress(model, err, false, () -> Llama4Model.load(model, loadOptions));
                 VisionTower tower = images.images.isEmpty() ? null : VisionTower.forModel(model, images.mmproj,
                         images.maxTiles(), m.config().hiddenSize(), () -> imageTokensOf(model));
                 InferenceSession session = m.newSession()) {

@@ -63,6 +63,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     QuantizeMixin quantization;
 
+    @Mixin
+    ActivationsMixin activations;
+
     @Option(names = "--mmproj", paramLabel = "FILE",
             description = "The vision tower as a llama.cpp mmproj GGUF, for a text-only GGUF model: chats may then"
                     + " carry images (image_url parts with data: URLs). A Hugging Face folder whose config.json has"
@@ -114,7 +117,8 @@ public final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--guard-output needs --guard-model");
         }
         GuardOptions guardOptions = guardOptions(); // invalid category codes fail before anything loads
-        LoadOptions load = LoadOptions.defaults().withWeights(quantization.loadOptions()).withMmproj(mmproj);
+        LoadOptions load = LoadOptions.defaults().withWeights(activations.applyTo(quantization.loadOptions()))
+                .withMmproj(mmproj);
         load = maxImageTiles == null ? load : load.withMaxImageTiles(maxImageTiles);
         String id = modelId != null ? modelId : model.getFileName().toString().replaceFirst("\\.gguf$", "");
         ServerOptions options = new ServerOptions(host, port, parallel, contextSize, apiKey, queue, maxBody, id);

@@ -53,6 +53,7 @@ class BenchCommandTest {
         assertThat(r.get("threads").asInt()).isEqualTo(1);
         assertEngine(r.get("llama4j"));
         assertThat(r.get("llama4j").get("threads").asInt()).isPositive();
+        assertThat(r.get("llama4j").get("activations").asText()).isEqualTo("exact");
         assertThat(r.get("llamacpp").isNull()).isTrue();
         for (String ratio : List.of("ratio_prefill", "ratio_decode", "ratio_time_to_first_token", "ratio_load")) {
             assertThat(r.has(ratio)).as(ratio).isTrue();
@@ -76,6 +77,12 @@ class BenchCommandTest {
         assertThat(roof.get("llamacpp_percent").isNull()).isTrue();
         assertThat(roof.get("bound_tokens_per_s_1_thread").asDouble()).isPositive();
         assertThat(roof.get("bound_tokens_per_s_n_threads").asDouble()).isPositive();
+    }
+
+    @Test
+    void jsonReportsTheActivationModeThatRan() throws Exception {
+        assertThat(bench("--activations", "q8").get("llama4j").get("activations").asText()).isEqualTo("q8");
+        assertThat(bench("--exact").get("llama4j").get("activations").asText()).isEqualTo("exact");
     }
 
     @Test

@@ -2,6 +2,7 @@ package org.llama4j.api;
 
 import java.nio.file.Path;
 import java.util.OptionalInt;
+import org.llama4j.kernel.KernelMode;
 
 /**
  * How {@link ChatModel#load(Path, LoadOptions)} loads a model beyond its path.
@@ -11,7 +12,8 @@ import java.util.OptionalInt;
  *                      {@code vision_config})
  * @param maxImageTiles the most local tiles an image is cut into, overriding {@code max_patches} of
  *                      {@code preprocessor_config.json}; 0 keeps the model's setting
- * @param weights       how the text model's weights are prepared (as stored, or quantized at load)
+ * @param weights       how the text model's weights are prepared (as stored, or quantized at load) and how its
+ *                      products treat activations (exact, or 8-bit as llama.cpp)
  */
 public record LoadOptions(Path mmproj, int maxImageTiles, org.llama4j.model.LoadOptions weights) {
     public LoadOptions {
@@ -41,6 +43,14 @@ public record LoadOptions(Path mmproj, int maxImageTiles, org.llama4j.model.Load
     /** The text model's weights prepared as {@code w} says (e.g. {@code LoadOptions.quantizedTo(Q4_K_M)}). */
     public LoadOptions withWeights(org.llama4j.model.LoadOptions w) {
         return new LoadOptions(mmproj, maxImageTiles, w);
+    }
+
+    /**
+     * The text model computing in {@code mode}: {@link KernelMode#EXACT} (the default) or
+     * {@link KernelMode#Q8_ACTIVATIONS}; shorthand for {@code withWeights(weights().withActivations(mode))}.
+     */
+    public LoadOptions withActivations(KernelMode mode) {
+        return withWeights(weights.withActivations(mode));
     }
 
     OptionalInt maxImageTilesOverride() {

@@ -12,6 +12,11 @@ import org.llama4j.tensor.Tensor;
  *
  * <p>{@link #applyBatch} multiplies a batch of vectors and decodes every weight row only once for the whole
  * batch, which is what makes prefill cheaper per token than decode.
+ *
+ * <p>Every product takes the {@link KernelMode}: the caller (the model) decides once whether activations are
+ * quantized to 8 bits, and each map passes it to the kernel of its layout. Input-major maps have no integer form
+ * (llama.cpp has no such layout; an axpy over rows has no per-row dot product to do in integers) and always
+ * compute exactly, as float weights do in {@link KernelMode#Q8_ACTIVATIONS}.
  */
 public sealed interface LinearMap permits LinearMap.RowsAreOutputs, LinearMap.RowsAreInputs, LinearMap.Stacked {
 
@@ -19,14 +24,14 @@ public sealed interface LinearMap permits LinearMap.RowsAreOutputs, LinearMap.Ro
 
     int outputSize();
 
-    /** {@code y[yOff .. +outputSize) = W · x[xOff .. +inputSize)}. */
-    void apply(float[] x, int xOff, float[] y, int yOff);
+    /** {@code y[yOff .. +outputSize) = W · x[xOff .. +inputSize)}, computed as {@code mode} says. */
+    void apply(float[] x, int xOff, float[] y, int yOff, KernelMode mode);
 
     /**
      * {@code n} products at once: {@code x} holds {@code n} inputs back to back ({@code n·inputSize} floats),
      * {@code y} receives {@code n} outputs back to back.
      */
-    void applyBatch(float[] x, float[] y, int n);
+    void applyBatch(float[] x, float[] y, int n, KernelMode mode);
 
     /** Rows {@code firstRow .. firstRow+outputs) of {@code tensor}, each of {@code inputs} values, are the outputs. */
     static LinearMap rowsAreOutputs(Tensor tensor, long firstRow, int inputs, int outputs) {
@@ -49,13 +54,13 @@ public sealed interface LinearMap permits LinearMap.RowsAreOutputs, LinearMap.Ro
         }
 
         @Override
-        public void apply(float[] x, int xOff, float[] y, int yOff) {
-            Kernels.matmul(ParallelRunner.shared(), tensor, firstRow, outputSize, x, xOff, 1, y, yOff, KernelMode.EXACT);
+        public void apply(float[] x, int xOff, float[] y, int yOff, KernelMode mode) {
+            Kernels.matmul(ParallelRunner.shared(), tensor, firstRow, outputSize, x, xOff, 1, y, yOff, mode);
         }
 
         @Override
-        public void applyBatch(float[] x, float[] y, int n) {
-            Kernels.matmul(ParallelRunner.shared(), tensor, firstRow, outputSize, x, 0, n, y, 0, KernelMode.EXACT);
+        public void applyBatch(float[] x, float[] y, int n, KernelMode mode) {
+            Kernels.matmul(ParallelRunner.shared(), tensor, firstRow, outputSize, x, 0, n, y, 0, mode);
         }
     }
 
@@ -64,14 +69,18 @@ public sealed interface LinearMap permits LinearMap.RowsAreOutputs, LinearMap.Ro
             checkRows(tensor, firstRow, inputSize, outputSize);
         }
 
+        /** Exact whatever {@code mode} says: see the interface comment. */
         @Override
-        public void apply(float[] x, int xOff, float[] y, int yOff) {
+        public void apply(float[] x, int xOff, float[] y, int yOff, KernelMode mode) {
+            java.util.Objects.requireNonNull(mode, "mode");
             java.util.Arrays.fill(y, yOff, yOff + outputSize, 0f);
             Kernels.addInputMajor(ParallelRunner.shared(), tensor, firstRow, inputSize, x, xOff, 1, y, yOff);
         }
 
+        /** Exact whatever {@code mode} says: see the interface comment. */
         @Override
-        public void applyBatch(float[] x, float[] y, int n) {
+        public void applyBatch(float[] x, float[] y, int n, KernelMode mode) {
+            java.util.Objects.requireNonNull(mode, "mode");
             java.util.Arrays.fill(y, 0, n * outputSize, 0f);
             Kernels.addInputMajor(ParallelRunner.shared(), tensor, firstRow, inputSize, x, 0, n, y, 0);
         }
@@ -96,19 +105,19 @@ public sealed interface LinearMap permits LinearMap.RowsAreOutputs, LinearMap.Ro
         }
 
         @Override
-        public void apply(float[] x, int xOff, float[] y, int yOff) {
-            first.apply(x, xOff, y, yOff);
-            second.apply(x, xOff, y, yOff + first.outputSize());
+        public void apply(float[] x, int xOff, float[] y, int yOff, KernelMode mode) {
+            first.apply(x, xOff, y, yOff, mode);
+            second.apply(x, xOff, y, yOff + first.outputSize(), mode);
         }
 
         @Override
-        public void applyBatch(float[] x, float[] y, int n) {
+        public void applyBatch(float[] x, float[] y, int n, KernelMode mode) {
             int a = first.outputSize();
             int b = second.outputSize();
             float[] ya = new float[n * a];
             float[] yb = new float[n * b];
-            first.applyBatch(x, ya, n);
-            second.applyBatch(x, yb, n);
+            first.applyBatch(x, ya, n, mode);
+            second.applyBatch(x, yb, n, mode);
             for (int t = 0; t < n; t++) {
                 System.arraycopy(ya, t * a, y, t * (a + b), a);
                 System.arraycopy(yb, t * b, y, t * (a + b) + a, b);

@@ -20,11 +20,11 @@ final class Llama4Loader {
                 TensorLookup tensors = new TensorLookup(path.toString(), folder::findTensor);
                 Llama4Weights weights = HfWeightLayout.load(tensors, config);
                 if (quantized == null) {
-                    return new Llama4Model(config, weights, folder);
+                    return new Llama4Model(config, weights, options.activations(), folder);
                 }
                 weights = LoadTimeQuantizer.quantize(weights, config, options.quantization().get(), quantized);
                 // Routers (kept as stored) still read the mapped files: close those first, then the quantized data.
-                return new Llama4Model(config, weights, () -> {
+                return new Llama4Model(config, weights, options.activations(), () -> {
                     try {
                         folder.close();
                     } finally {
@@ -48,7 +48,7 @@ final class Llama4Loader {
         try {
             Llama4Config config = Llama4GgufConfig.read(gguf);
             TensorLookup tensors = new TensorLookup(path.toString(), gguf::findTensor);
-            return new Llama4Model(config, GgufWeightLayout.load(tensors, config), gguf);
+            return new Llama4Model(config, GgufWeightLayout.load(tensors, config), options.activations(), gguf);
         } catch (RuntimeException e) {
             gguf.close();
             throw e;

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.function.IntPredicate;
 import org.llama4j.kernel.Activations;
 import org.llama4j.kernel.Attention;
+import org.llama4j.kernel.KernelMode;
 import org.llama4j.kernel.RmsNorm;
 import org.llama4j.kernel.RotaryEmbedding;
 import org.llama4j.kernel.VectorMath;
@@ -27,6 +28,10 @@ import org.llama4j.model.Llama4Weights.SwiGlu;
  *
  * All the arithmetic lives in {@code org.llama4j.kernel}; this file only says what Llama 4 does with it.
  *
+ * <p>Every linear map (attention, dense FFN, experts, router, output head) computes in the model's
+ * {@link #activations() activation mode}: {@link KernelMode#EXACT} unless chosen otherwise at load
+ * ({@link LoadOptions#activations}) or with {@link #withActivations}.
+ *
  * <p>Dense Llama 3.x ({@link Architecture#LLAMA3}) runs through exactly this code: its config simply has no MoE
  * or NoPE layers, no chunking and no QK-norm, so every block is RoPE + global causal attention + SwiGLU.
  */
@@ -35,16 +40,23 @@ public final class Llama4Model implements AutoCloseable {
     private final Llama4Weights weights;
     private final RotaryEmbedding rope;
     private final AutoCloseable resources;
+    private final KernelMode activations;
 
-    public Llama4Model(Llama4Config config, Llama4Weights weights, AutoCloseable resources) {
+    /** A model that computes in {@code activations} mode and closes {@code resources} (its mapped files) on close. */
+    public Llama4Model(Llama4Config config, Llama4Weights weights, KernelMode activations, AutoCloseable resources) {
         this.config = config;
         this.weights = weights;
         this.rope = RotaryEmbedding.of(config.ropeTheta(), config.headDim(), config.ropeScaling());
         this.resources = resources;
+        this.activations = java.util.Objects.requireNonNull(activations, "activations");
         if (weights.blocks().size() != config.layerCount()) {
             throw new IllegalArgumentException("config has " + config.layerCount() + " layers, weights "
                     + weights.blocks().size());
         }
+    }
+
+    public Llama4Model(Llama4Config config, Llama4Weights weights, AutoCloseable resources) {
+        this(config, weights, KernelMode.EXACT, resources);
     }
 
     public Llama4Model(Llama4Config config, Llama4Weights weights) {
@@ -80,6 +92,20 @@ public final class Llama4Model implements AutoCloseable {
 
     public Llama4Weights weights() {
         return weights;
+    }
+
+    /** How the linear maps treat activations: exact float products, or 8-bit activations as llama.cpp. */
+    public KernelMode activations() {
+        return activations;
+    }
+
+    /**
+     * A view of the same weights computing in {@code mode}, e.g. to compare both modes without loading twice. The
+     * view shares the mapped files but does not own them: closing it releases nothing, and it must not be used
+     * after this model is closed.
+     */
+    public Llama4Model withActivations(KernelMode mode) {
+        return new Llama4Model(config, weights, mode, () -> { });
     }
 
     /** A fresh conversation state over this model, with the full context length. */
@@ -214,7 +240,7 @@ public final class Llama4Model implements AutoCloseable {
         }
         float[] headOut = new float[wanted * vocab];
         if (wanted > 0) { // a prefill chunk before the prompt's last token needs no logits: skip the head
-            weights.outputHead().applyBatch(headIn, headOut, wanted);
+            weights.outputHead().applyBatch(headIn, headOut, wanted, activations);
         }
         float[][] logits = new float[n][];
         for (int t = 0, r = 0; t < n; t++) {
@@ -237,9 +263,9 @@ public final class Llama4Model implements AutoCloseable {
         float[] q = new float[n * qWidth];
         float[] k = new float[n * kvWidth];
         float[] v = new float[n * kvWidth];
-        block.query().applyBatch(normed, q, n);
-        block.key().applyBatch(normed, k, n);
-        block.value().applyBatch(normed, v, n);
+        block.query().applyBatch(normed, q, n, activations);
+        block.key().applyBatch(normed, k, n, activations);
+        block.value().applyBatch(normed, v, n, activations);
 
         boolean usesRope = config.usesRope(layer);
         float softmaxScale = (float) (1.0 / Math.sqrt(headDim));
@@ -273,7 +299,7 @@ public final class Llama4Model implements AutoCloseable {
                         cache.stride(), visible, softmaxScale, scores, mixed, t * qWidth + h * headDim);
             }
         }
-        block.output().applyBatch(mixed, out, n);
+        block.output().applyBatch(mixed, out, n, activations);
     }
 
     /**
@@ -286,15 +312,15 @@ public final class Llama4Model implements AutoCloseable {
     }
 
     /** Dense SwiGLU feed-forward for a batch. */
-    private static void swiGlu(SwiGlu ffn, float[] in, int n, float[] out) {
+    private void swiGlu(SwiGlu ffn, float[] in, int n, float[] out) {
         int width = ffn.width();
         float[] gateUp = new float[n * 2 * width];
         float[] hidden = new float[n * width];
-        ffn.gateUp().applyBatch(in, gateUp, n);
+        ffn.gateUp().applyBatch(in, gateUp, n, activations);
         for (int t = 0; t < n; t++) {
             Activations.swiGlu(gateUp, t * 2 * width, width, hidden, t * width);
         }
-        ffn.down().applyBatch(hidden, out, n);
+        ffn.down().applyBatch(hidden, out, n, activations);
     }
 
     /**
@@ -309,7 +335,7 @@ public final class Llama4Model implements AutoCloseable {
         swiGlu(moe.sharedExpert(), in, n, out);
 
         float[] scores = new float[n * expertCount];
-        moe.router().applyBatch(in, scores, n);
+        moe.router().applyBatch(in, scores, n, activations);
         List<List<Integer>> tokensOf = new ArrayList<>();
         List<List<Float>> gatesOf = new ArrayList<>();
         for (int e = 0; e < expertCount; e++) {

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.llama4j.chat.ChatMessage;
 import org.llama4j.generate.Cancellation;
+import org.llama4j.kernel.KernelMode;
 import org.llama4j.testing.TinyModels;
 
 /** The library API end to end on a generated model: template → tokens → generation → streamed answer. */
@@ -77,6 +78,17 @@ class ChatModelTest {
             ChatResponse fresh = model.chat(history, ChatOptions.greedy(6));
             assertThat(second.generation().tokens()).isEqualTo(fresh.generation().tokens());
             assertThat(first.text()).isEqualTo(c.messages().get(2).content().asText());
+        }
+    }
+
+    @Test
+    void activationModeIsALoadOptionKeepingTheOthers() {
+        assertThat(model.model().activations()).as("the default").isEqualTo(KernelMode.EXACT);
+        LoadOptions q8 = LoadOptions.defaults().withMaxImageTiles(2).withActivations(KernelMode.Q8_ACTIVATIONS);
+        assertThat(q8.maxImageTiles()).isEqualTo(2);
+        assertThat(q8.weights().quantization()).isEmpty();
+        try (ChatModel loaded = ChatModel.load(TinyModels.tinyGguf(), q8)) {
+            assertThat(loaded.model().activations()).isEqualTo(KernelMode.Q8_ACTIVATIONS);
         }
     }
 

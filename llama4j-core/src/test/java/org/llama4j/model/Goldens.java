@@ -76,6 +76,56 @@ final class Goldens {
         return m;
     }
 
+    /**
+     * How far logits are from reference logits, with the statistics of the fixtures' {@code index.json}:
+     * {@code max_abs}, {@code rel_to_max} ({@code max_abs / max|reference|}), {@code rms_diff} over every logit,
+     * and {@code argmax_agree} (fraction of positions with the same top token).
+     */
+    record LogitsDiff(double maxAbs, double relToMax, double rms, double argmaxAgree) {
+        /** {@code logits[positions[i]]} against row {@code i} of {@code reference} ({@code vocab} values a row). */
+        static LogitsDiff of(float[][] logits, int[] positions, float[] reference, int vocab) {
+            if (reference.length != positions.length * vocab) {
+                throw new IllegalArgumentException("reference holds " + reference.length + " logits, expected "
+                        + positions.length + " positions x " + vocab);
+            }
+            double maxAbs = 0;
+            double maxRef = 0;
+            double squares = 0;
+            int agree = 0;
+            for (int i = 0; i < positions.length; i++) {
+                float[] row = logits[positions[i]];
+                int best = 0;
+                for (int v = 0; v < vocab; v++) {
+                    float r = reference[i * vocab + v];
+                    double d = row[v] - r;
+                    maxAbs = Math.max(maxAbs, Math.abs(d));
+                    maxRef = Math.max(maxRef, Math.abs(r));
+                    squares += d * d;
+                    if (r > reference[i * vocab + best]) {
+                        best = v;
+                    }
+                }
+                if (argmax(row) == best) {
+                    agree++;
+                }
+            }
+            return new LogitsDiff(maxAbs, maxAbs / maxRef, Math.sqrt(squares / ((double) positions.length * vocab)),
+                    (double) agree / positions.length);
+        }
+
+        /** A statistics object of {@code index.json}. */
+        static LogitsDiff of(JsonNode stats) {
+            return new LogitsDiff(stats.get("max_abs").asDouble(), stats.get("rel_to_max").asDouble(),
+                    stats.get("rms_diff").asDouble(), stats.get("argmax_agree").asDouble());
+        }
+
+        @Override
+        public String toString() {
+            return String.format(java.util.Locale.ROOT, "max abs %.4f (rel %.4f), rms %.4f, argmax agree %.3f",
+                    maxAbs, relToMax, rms, argmaxAgree);
+        }
+    }
+
     static int argmax(float[] x) {
         int best = 0;
         for (int i = 1; i < x.length; i++) {

@@ -5,9 +5,11 @@ import java.util.ArrayList;
 import java.util.List;
 import org.llama4j.bench.llamacpp.LlamaCppBench;
 import org.llama4j.bench.llamacpp.LlamaCppBench.Repeat;
+import org.llama4j.kernel.KernelMode;
 import org.llama4j.model.InferenceSession;
 import org.llama4j.model.KvCache;
 import org.llama4j.model.Llama4Model;
+import org.llama4j.model.LoadOptions;
 
 /**
  * Prefill and decode throughput of llama4j, measured exactly like {@link LlamaCppBench} measures llama.cpp so the
@@ -21,10 +23,12 @@ public final class Llama4jBench {
     }
 
     /**
-     * @param loadNanos {@link Llama4Model#load} (header parsing, weight mapping and wiring), once per run
-     * @param repeats   the recorded passes, same record as the llama.cpp peer
+     * @param activations the mode the loaded model computed in
+     * @param loadNanos   {@link Llama4Model#load} (header parsing, weight mapping and wiring), once per run
+     * @param repeats     the recorded passes, same record as the llama.cpp peer
      */
-    public record Result(Path model, int promptTokens, int genTokens, long loadNanos, List<Repeat> repeats) {
+    public record Result(Path model, KernelMode activations, int promptTokens, int genTokens, long loadNanos,
+                         List<Repeat> repeats) {
     }
 
     /** The benchmark prompt for {@code model}: {@link LlamaCppBench#syntheticPrompt} with the model's BOS, seed 42. */
@@ -33,20 +37,24 @@ public final class Llama4jBench {
         return LlamaCppBench.syntheticPrompt(config.bosTokenId(), config.vocabSize(), promptTokens, 42);
     }
 
-    /** Loads {@code modelPath}, then a warm-up pass and {@code repeats} measured passes of {@code prompt} + decode. */
-    public static Result run(Path modelPath, int[] prompt, int genTokens, int repeats) {
+    /**
+     * Loads {@code modelPath} with {@code options} (e.g. the activation mode), then a warm-up pass and
+     * {@code repeats} measured passes of {@code prompt} + decode.
+     */
+    public static Result run(Path modelPath, LoadOptions options, int[] prompt, int genTokens, int repeats) {
         if (genTokens < 1 || repeats < 1) {
             throw new IllegalArgumentException("genTokens and repeats must be at least 1");
         }
         long t0 = System.nanoTime();
-        try (Llama4Model model = Llama4Model.load(modelPath)) {
+        try (Llama4Model model = Llama4Model.load(modelPath, options)) {
             long loadNanos = System.nanoTime() - t0;
             measure(model, prompt, Math.min(genTokens, 4)); // warm-up, not recorded
             List<Repeat> results = new ArrayList<>(repeats);
             for (int r = 0; r < repeats; r++) {
                 results.add(measure(model, prompt, genTokens));
             }
-            return new Result(modelPath, prompt.length, genTokens, loadNanos, List.copyOf(results));
+            return new Result(modelPath, model.activations(), prompt.length, genTokens, loadNanos,
+                    List.copyOf(results));
         }
     }
 
