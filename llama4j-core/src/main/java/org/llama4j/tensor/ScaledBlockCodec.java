@@ -59,7 +59,7 @@ final class ScaledBlockCodec extends QuantCodec {
     @Override
     public float dot(MemorySegment src, long offset, float[] x, int xOffset, int count) {
         if (plane == CodePlane.NIBBLES && levelTable == null) {
-            return SimdDot.dotScaledNibbles(src, offset, (byte) levelDelta, x, xOffset, count);
+            return SimdDot.dotScaledNibbles(src, offset, levelDelta, x, xOffset, count);
         }
         if (plane == CodePlane.SIGNED_BYTES && levelTable == null && levelDelta == 0) {
             return SimdDot.dotScaledBytes(src, offset, x, xOffset, count);

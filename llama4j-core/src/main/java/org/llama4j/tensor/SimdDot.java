@@ -39,6 +39,8 @@ final class SimdDot {
             VectorShape.forBitSize(S.vectorBitSize() / 2));
     private static final VectorSpecies<Integer> INTS_PER_S = IntVector.SPECIES_PREFERRED.withShape(S.vectorShape());
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
 
     static {
         if (16 % F.length() != 0 || 16 % S.length() != 0) {
@@ -91,126 +93,147 @@ final class SimdDot {
     }
 
     /**
-     * {@code lanes} of 16 byte codes ({@code part} selects which {@code F.length()} of them) as float lanes, for the
-     * fused kernels below that unpack straight into registers.
+     * Part {@code part} of 16 bytes widened to {@code F.length()} int lanes ({@code vpmovzxbd} / {@code vpmovsxbd}).
+     * The fused kernels below do their bit work on these int lanes: x86 has no byte shifts, and int lanes convert
+     * to float lanes in one instruction.
      */
-    private static FloatVector codesToFloats(ByteVector codes16, int part) {
-        return (FloatVector) codes16.convertShape(VectorOperators.B2I, INTS_PER_F, part)
-                .convert(VectorOperators.I2F, 0);
+    private static IntVector bytesToInts(ByteVector bytes16, boolean signed, int part) {
+        return (IntVector) bytes16.convertShape(signed ? VectorOperators.B2I : VectorOperators.ZERO_EXTEND_B2I,
+                INTS_PER_F, part);
     }
 
-    /** Bytes shifted right by 4 within 16-bit lanes (x86 has no byte shifts); the caller masks the low nibble. */
-    private static ByteVector highNibbles(ByteVector v) {
-        return v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+    private static FloatVector toFloats(IntVector codes) {
+        return (FloatVector) codes.convert(VectorOperators.I2F, 0);
     }
 
-    /**
-     * {@code Σ (scale * code) * x} over 16 codes, into {@code acc}, in the lane order of {@link #dotGrouped}: the
-     * same float operations (its {@code - min} is {@code - 0}, an identity) so the result is bit-identical.
-     */
-    private static FloatVector fma16(ByteVector codes16, FloatVector scale, FloatVector min, float[] x, int xi,
-            FloatVector acc) {
-        for (int part = 0; part < 16 / F.length(); part++) {
-            FloatVector y = codesToFloats(codes16, part).mul(scale);
-            if (min != null) {
-                y = y.sub(min);
-            }
-            acc = y.fma(FloatVector.fromArray(F, x, xi + part * F.length()), acc);
-        }
-        return acc;
+    private static FloatVector xAt(float[] x, int xi) {
+        return FloatVector.fromArray(F, x, xi);
     }
 
     /**
-     * {@link #dotGrouped} for 32-value blocks of an fp16 scale and 16 bytes of nibbles (Q4_0: code = nibble +
-     * {@code delta}), fused: the nibbles are unpacked in registers instead of through a code array, which
-     * decode's batch-1 matvecs spend most of their time on. Bit-identical to {@link #dotGrouped}.
+     * The fused kernels unpack codes in registers instead of through a code array, which decode's batch-1 matvecs
+     * spend most of their time on, and sum {@code codes·x} per scale group before scaling the group once
+     * ({@code Σ (d·q)·x = d · Σ q·x}): a third of the float operations of decoding every value. They equal
+     * {@link BlockCodec#referenceDot} up to float summation order (tested).
+     *
+     * <p>Q4_0 (and other 32-value blocks of an fp16 scale and 16 bytes of plain nibbles): code = nibble +
+     * {@code delta}, values {@code 0..15} in the low nibbles, {@code 16..31} in the high ones.
      */
-    static float dotScaledNibbles(MemorySegment src, long offset, byte delta, float[] x, int xOffset, int count) {
+    static float dotScaledNibbles(MemorySegment src, long offset, int delta, float[] x, int xOffset, int count) {
         FloatVector acc = FloatVector.zero(F);
+        int lanes = F.length();
         for (int i = 0; i < count; i += 32, offset += 18) {
-            FloatVector scale = FloatVector.broadcast(F, QuantBits.fp16(src, offset));
+            float d = QuantBits.fp16(src, offset);
             ByteVector v = ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 2, LE);
-            acc = fma16(v.and((byte) 0x0F).add(delta), scale, null, x, xOffset + i, acc);
-            acc = fma16(highNibbles(v).add(delta), scale, null, x, xOffset + i + 16, acc);
+            FloatVector block = FloatVector.zero(F);
+            for (int part = 0; part < 16 / lanes; part++) {
+                IntVector c = bytesToInts(v, false, part);
+                int xi = xOffset + i + part * lanes;
+                block = toFloats(c.and(0x0F).add(delta)).fma(xAt(x, xi), block);
+                block = toFloats(c.lanewise(VectorOperators.LSHR, 4).add(delta)).fma(xAt(x, xi + 16), block);
+            }
+            acc = block.fma(FloatVector.broadcast(F, d), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Q8_0: 32-value blocks of an fp16 scale and 32 signed byte codes. */
+    static float dotScaledBytes(MemorySegment src, long offset, float[] x, int xOffset, int count) {
+        FloatVector acc = FloatVector.zero(F);
+        int lanes = F.length();
+        for (int i = 0; i < count; i += 32, offset += 34) {
+            float d = QuantBits.fp16(src, offset);
+            ByteVector v0 = ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 2, LE);
+            ByteVector v1 = ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 18, LE);
+            FloatVector block = FloatVector.zero(F);
+            for (int part = 0; part < 16 / lanes; part++) {
+                int xi = xOffset + i + part * lanes;
+                block = toFloats(bytesToInts(v0, true, part)).fma(xAt(x, xi), block);
+                block = toFloats(bytesToInts(v1, true, part)).fma(xAt(x, xi + 16), block);
+            }
+            acc = block.fma(FloatVector.broadcast(F, d), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
     /**
-     * {@link #dotGrouped} for Q4_K, fused as {@link #dotScaledNibbles}: each 32 bytes of {@code qs} hold group
-     * {@code 2p} in their low nibbles and group {@code 2p+1} in their high nibbles. Bit-identical to
-     * {@link #dotGrouped}.
+     * Q4_K: 256-value blocks of 8 groups of 32; value = {@code (d·sc)·q - dmin·m} (as {@link Q4KCodec}). Each 32
+     * bytes of {@code qs} hold group {@code 2p} in their low and group {@code 2p+1} in their high nibbles. Each
+     * value is formed with one fma ({@code q·(d·sc) - dmin·m}) and two accumulators alternate, which measured
+     * fastest; the 6-bit scales are unpacked from two loads in registers (per-byte segment reads cost a fifth of
+     * the kernel's time).
      */
     static float dotQ4K(MemorySegment src, long offset, float[] x, int xOffset, int count) {
-        float[] scales = new float[8];
-        float[] mins = new float[8];
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int lanes = F.length();
         for (int i = 0; i < count; i += 256, offset += 144) {
-            Q4KCodec.unpackScaleMin(src, offset, scales, mins, 0);
+            float d = QuantBits.fp16(src, offset);
+            float dmin = QuantBits.fp16(src, offset + 2);
+            // 12 scale bytes: groups 0-3 keep scale / min in the low 6 bits of bytes 0-3 / 4-7; groups 4-7 have their
+            // low 4 bits in the nibbles of bytes 8-11 and their top 2 bits in the top bits of bytes 0-3 / 4-7
+            // (QuantBits.kScale / kMin), four groups per int.
+            long lo = src.get(LONG_LE, offset + 4);
+            int hi = src.get(INT_LE, offset + 12);
+            int scales03 = (int) lo & 0x3F3F3F3F;
+            int mins03 = (int) (lo >>> 32) & 0x3F3F3F3F;
+            int scales47 = (hi & 0x0F0F0F0F) | (((int) lo >>> 6) & 0x03030303) << 4;
+            int mins47 = ((hi >>> 4) & 0x0F0F0F0F) | (((int) (lo >>> 32) >>> 6) & 0x03030303) << 4;
             for (int pair = 0; pair < 4; pair++) {
                 long qs = offset + 16 + 32L * pair;
                 ByteVector v0 = ByteVector.fromMemorySegment(CodeUnpack.B16, src, qs, LE);
                 ByteVector v1 = ByteVector.fromMemorySegment(CodeUnpack.B16, src, qs + 16, LE);
                 int xi = xOffset + i + 64 * pair;
-                FloatVector scale = FloatVector.broadcast(F, scales[2 * pair]);
-                FloatVector min = FloatVector.broadcast(F, mins[2 * pair]);
-                acc = fma16(v0.and((byte) 0x0F), scale, min, x, xi, acc);
-                acc = fma16(v1.and((byte) 0x0F), scale, min, x, xi + 16, acc);
-                scale = FloatVector.broadcast(F, scales[2 * pair + 1]);
-                min = FloatVector.broadcast(F, mins[2 * pair + 1]);
-                acc = fma16(highNibbles(v0), scale, min, x, xi + 32, acc);
-                acc = fma16(highNibbles(v1), scale, min, x, xi + 48, acc);
+                int scales = pair < 2 ? scales03 : scales47;
+                int mins = pair < 2 ? mins03 : mins47;
+                int shift = 16 * (pair & 1);
+                FloatVector scaleLow = FloatVector.broadcast(F, d * ((scales >>> shift) & 0xFF));
+                FloatVector scaleHigh = FloatVector.broadcast(F, d * ((scales >>> (shift + 8)) & 0xFF));
+                FloatVector minLow = FloatVector.broadcast(F, -(dmin * ((mins >>> shift) & 0xFF)));
+                FloatVector minHigh = FloatVector.broadcast(F, -(dmin * ((mins >>> (shift + 8)) & 0xFF)));
+                for (int part = 0; part < 16 / lanes; part++) {
+                    IntVector c0 = bytesToInts(v0, false, part);
+                    IntVector c1 = bytesToInts(v1, false, part);
+                    int p = xi + part * lanes;
+                    acc0 = toFloats(c0.and(0x0F)).fma(scaleLow, minLow).fma(xAt(x, p), acc0);
+                    acc1 = toFloats(c1.and(0x0F)).fma(scaleLow, minLow).fma(xAt(x, p + 16), acc1);
+                    acc0 = toFloats(c0.lanewise(VectorOperators.LSHR, 4)).fma(scaleHigh, minHigh).fma(xAt(x, p + 32), acc0);
+                    acc1 = toFloats(c1.lanewise(VectorOperators.LSHR, 4)).fma(scaleHigh, minHigh).fma(xAt(x, p + 48), acc1);
+                }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
     /**
-     * {@link #dotGrouped} for Q8_0 (32-value blocks of an fp16 scale and 32 signed byte codes), fused: the codes
-     * are widened straight from the segment instead of copied through a per-call code array. Bit-identical to
-     * {@link #dotGrouped}.
-     */
-    static float dotScaledBytes(MemorySegment src, long offset, float[] x, int xOffset, int count) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int i = 0; i < count; i += 32, offset += 34) {
-            FloatVector scale = FloatVector.broadcast(F, QuantBits.fp16(src, offset));
-            acc = fma16(ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 2, LE), scale, null, x,
-                    xOffset + i, acc);
-            acc = fma16(ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 18, LE), scale, null, x,
-                    xOffset + i + 16, acc);
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /**
-     * {@link #dotGrouped} for Q6_K, fused as {@link #dotScaledNibbles}: per 128-value half, the 64 bytes of
-     * {@code ql} hold values 0-63 in their low and 64-127 in their high nibbles, and the 32 bytes of {@code qh}
-     * hold the top two bits of values {@code 32q + i} in bits {@code 2q, 2q+1} of byte {@code i}. Codes are
-     * {@code (nibble | 16 * crumb) - 32}, groups of 16 scaled by {@code d * sc}, visited in value order as in
-     * {@link #dotGrouped}; bit-identical to it.
+     * Q6_K: 256-value blocks, two halves of 128, codes {@code (nibble | 16·crumb) - 32} with a scale {@code d·sc}
+     * per 16 values (as {@link Q6KCodec#unpack}).
      */
     static float dotQ6K(MemorySegment src, long offset, float[] x, int xOffset, int count) {
         FloatVector acc = FloatVector.zero(F);
+        int lanes = F.length();
         for (int i = 0; i < count; i += 256, offset += 210) {
             float d = QuantBits.fp16(src, offset + 208);
             for (int group = 0; group < 16; group++) {
                 // group (values 16*group..+15): half h = group/8, g = group%8 within it; ql bytes 64h + 16*(g%4)..
                 // (low nibble for g < 4, high for g >= 4), qh bytes 128 + 32h + 16*(g%2).., bits 2*(g/2)..+1.
-                // Shifts run in 16-bit lanes (x86 has no byte shifts); the masks drop bits from the next byte.
+                // (Sharing loads between groups measured no faster and pushes C2 past its inlining budget.)
                 int half = group >> 3;
                 int g = group & 7;
-                ByteVector l = ByteVector.fromMemorySegment(CodeUnpack.B16, src,
-                        offset + 64L * half + 16 * (g & 3), LE);
+                ByteVector l = ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 64L * half + 16 * (g & 3), LE);
                 ByteVector h = ByteVector.fromMemorySegment(CodeUnpack.B16, src,
                         offset + 128 + 32L * half + 16 * (g & 1), LE);
-                ByteVector nibbles = l.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4 * (g >> 2))
-                        .reinterpretAsBytes().and((byte) 0x0F);
-                ByteVector high = h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2 * (g >> 1))
-                        .reinterpretAsBytes().and((byte) 3)
-                        .reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes();
-                float scale = d * src.get(ValueLayout.JAVA_BYTE, offset + 192 + group); // as Q6KCodec.unpack
-                acc = fma16(nibbles.or(high).sub((byte) 32), FloatVector.broadcast(F, scale), null, x,
-                        xOffset + i + 16 * group, acc);
+                FloatVector scale = FloatVector.broadcast(F, d * src.get(ValueLayout.JAVA_BYTE, offset + 192 + group));
+                int lowShift = 4 * (g >> 2);
+                int highShift = 2 * (g >> 1);
+                FloatVector block = FloatVector.zero(F);
+                for (int part = 0; part < 16 / lanes; part++) {
+                    IntVector nibbles = bytesToInts(l, false, part).lanewise(VectorOperators.LSHR, lowShift).and(0x0F);
+                    IntVector crumbs = bytesToInts(h, false, part).lanewise(VectorOperators.LSHR, highShift).and(3);
+                    IntVector codes = nibbles.or(crumbs.lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    block = toFloats(codes).fma(xAt(x, xOffset + i + 16 * group + part * lanes), block);
+                }
+                acc = block.fma(scale, acc);
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);

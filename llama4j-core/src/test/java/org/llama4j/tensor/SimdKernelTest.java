@@ -97,15 +97,15 @@ class SimdKernelTest {
 
     /**
      * The fused kernels ({@code dot} overrides that unpack codes in registers: Q4_0, Q4_K, Q6_K, Q8_0) against the
-     * generic {@link SimdDot#dotGrouped}, bit for bit: the same float operations in the same lane order, on arbitrary
-     * bytes (every code, scale and sign pattern) and on quantized data, at an unaligned weight and x offset.
+     * scalar {@link BlockCodec#referenceDot}, up to float summation order (they scale whole groups, so they are not
+     * bit-identical to it), on arbitrary bytes (every code, scale and sign pattern) and on quantized data, at an
+     * unaligned weight and x offset. Where arbitrary scales make the reference infinite or NaN, so must the kernel be.
      */
     @ParameterizedTest
     @MethodSource("quantizedTypes")
-    void fusedDotIsBitIdenticalToGenericGroupedDot(GgmlType type) {
+    void fusedDotMatchesReferenceUpToSummationOrder(GgmlType type) {
         Random rnd = new Random(31 + type.ordinal());
         BlockCodec codec = BlockCodecs.of(type);
-        GroupedCodes grouped = (GroupedCodes) codec;
         int length = 1024;
         for (int trial = 0; trial < 40; trial++) {
             long pad = type.blockBytes() * (long) (trial % 3);
@@ -118,10 +118,20 @@ class SimdKernelTest {
                 w.asSlice(pad).copyFrom(q);
             }
             float[] x = gaussian(rnd, length + 5, 1.0);
-            float expected = SimdDot.dotGrouped(grouped, w, pad, x, 5, length);
+            float expected = BlockCodec.referenceDot(codec, w, pad, x, 5, length);
             float actual = codec.dot(w, pad, x, 5, length);
-            assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual),
-                    type + " trial " + trial + ": " + actual + " vs dotGrouped " + expected);
+            if (!Float.isFinite(expected)) {
+                assertTrue(!Float.isFinite(actual), type + " trial " + trial + ": " + actual + " vs reference " + expected);
+                continue;
+            }
+            float[] decoded = new float[length];
+            codec.decode(w, pad, decoded, 0, length);
+            double magnitude = 0;
+            for (int i = 0; i < length; i++) {
+                magnitude += Math.abs((double) decoded[i] * x[5 + i]);
+            }
+            assertTrue(Math.abs(actual - expected) <= 1e-5 * magnitude + 1e-30,
+                    type + " trial " + trial + ": " + actual + " vs reference " + expected + " (sum |w·x| " + magnitude + ")");
         }
     }
 
