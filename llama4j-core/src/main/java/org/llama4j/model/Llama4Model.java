@@ -6,6 +6,7 @@ import java.util.function.IntPredicate;
 import org.llama4j.kernel.Activations;
 import org.llama4j.kernel.Attention;
 import org.llama4j.kernel.KernelMode;
+import org.llama4j.kernel.ParallelRunner;
 import org.llama4j.kernel.RmsNorm;
 import org.llama4j.kernel.RotaryEmbedding;
 import org.llama4j.kernel.VectorMath;
@@ -36,6 +37,8 @@ import org.llama4j.model.Llama4Weights.SwiGlu;
  * or NoPE layers, no chunking and no QK-norm, so every block is RoPE + global causal attention + SwiGLU.
  */
 public final class Llama4Model implements AutoCloseable {
+    /** Multiply-adds of one token's attention (visible positions × query width) from which heads run in parallel. */
+    private static final long PARALLEL_ATTENTION_THRESHOLD = 1 << 17;
     private final Llama4Config config;
     private final Llama4Weights weights;
     private final RotaryEmbedding rope;
@@ -271,11 +274,6 @@ public final class Llama4Model implements AutoCloseable {
         float softmaxScale = (float) (1.0 / Math.sqrt(headDim));
         float[] cos = new float[headDim / 2];
         float[] sin = new float[headDim / 2];
-        int widestWindow = 0;
-        for (KvCache c : caches) {
-            widestWindow = Math.max(widestWindow, c.layer(layer).window());
-        }
-        float[] scores = new float[widestWindow];
         float[] mixed = new float[n * qWidth];
         for (int t = 0; t < n; t++) {
             int pos = positions[t];
@@ -293,10 +291,21 @@ public final class Llama4Model implements AutoCloseable {
             }
             cache.store(pos, k, t * kvWidth, v, t * kvWidth);
             int visible = cache.visibleCount(pos);
-            for (int h = 0; h < config.headCount(); h++) {
-                int kvHead = h / config.queriesPerKvHead();
-                Attention.attend(q, t * qWidth + h * headDim, headDim, cache.keys(kvHead), cache.values(kvHead),
-                        cache.stride(), visible, softmaxScale, scores, mixed, t * qWidth + h * headDim);
+            int tokenOffset = t * qWidth;
+            // Heads are independent: at long context they are worth splitting over threads (each range of heads
+            // gets its own score buffer); short ones stay on this thread, where waking workers would cost more.
+            ParallelRunner.RangeBody heads = (first, end) -> {
+                float[] scores = new float[visible];
+                for (int h = first; h < end; h++) {
+                    int kvHead = h / config.queriesPerKvHead();
+                    Attention.attend(q, tokenOffset + h * headDim, headDim, cache.keys(kvHead), cache.values(kvHead),
+                            cache.stride(), visible, softmaxScale, scores, mixed, tokenOffset + h * headDim);
+                }
+            };
+            if ((long) visible * qWidth < PARALLEL_ATTENTION_THRESHOLD) {
+                heads.run(0, config.headCount());
+            } else {
+                ParallelRunner.shared().parallelFor(config.headCount(), 1, heads);
             }
         }
         block.output().applyBatch(mixed, out, n, activations);
