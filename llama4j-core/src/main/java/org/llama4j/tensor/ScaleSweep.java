@@ -1,0 +1,133 @@
+package org.llama4j.tensor;
+
+import java.util.Arrays;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The candidate sweeps of {@link QuantSearch} on integer grids, one candidate scale per vector lane.
+ *
+ * <p>The vector runs across candidates, never along a sum: each lane walks the group's values in index order and
+ * performs exactly the float and double operations of the one-candidate-at-a-time code (the same division, the
+ * same round-to-nearest-even, separate multiplies and adds), so every lane's sums are bit-identical to it. This is
+ * what keeps quantized files byte-identical to those of the scalar search while evaluating a lane-width of
+ * candidates per instruction.
+ */
+final class ScaleSweep {
+    /** The per-lane sums are doubles, as in the scalar search. */
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Floats with as many lanes as {@link #D}: code choice happens in float, like {@code x / scale} does. */
+    private static final VectorSpecies<Float> F =
+            FloatVector.SPECIES_64.withShape(VectorShape.forBitSize(D.vectorBitSize() / 2));
+    /**
+     * {@code (v + 1.5·2^23) - 1.5·2^23} is {@code Math.rint(v)} for {@code |v| <= 2^22}: the sum lands where float
+     * spacing is 1, so it is rounded to an integer, ties to even (1.5·2^23 is even, so parity is kept).
+     */
+    private static final float ROUND_TO_INTEGER = 0x1.8p23f;
+    /** Grid ends beyond this would leave the exact range of {@link #ROUND_TO_INTEGER}. */
+    private static final int MAX_ABS_LEVEL = 1 << 22;
+
+    private ScaleSweep() {
+    }
+
+    /** Length of the candidate and result arrays for {@code count} candidates: whole vectors. */
+    static int lanes(int count) {
+        return D.loopBound(count + D.length() - 1);
+    }
+
+    /** Whether the sweeps below apply to a grid {@code lowest..highest}. */
+    static boolean supports(int lowest, int highest) {
+        return Math.abs(lowest) <= MAX_ABS_LEVEL && Math.abs(highest) <= MAX_ABS_LEVEL;
+    }
+
+    /**
+     * For each candidate {@code s = scales[t]}, {@code t < count} (non-zero and finite), with
+     * {@code level_i = clamp(rint(x_i / s), lowest, highest)}: {@code sxl[t] = Σ x_i·level_i} and
+     * {@code sll[t] = Σ level_i²}, summed in index order in double. The arrays have {@link #lanes} entries; the
+     * candidates past {@code count} are overwritten with 1 and their sums are meaningless.
+     */
+    static void scaledSums(float[] x, int offset, int n, int lowest, int highest, float[] scales, int count,
+            double[] sxl, double[] sll) {
+        Arrays.fill(scales, count, scales.length, 1f);
+        FloatVector lo = FloatVector.broadcast(F, lowest);
+        FloatVector hi = FloatVector.broadcast(F, highest);
+        for (int t = 0; t < count; t += D.length()) {
+            FloatVector s = FloatVector.fromArray(F, scales, t);
+            DoubleVector sumXL = DoubleVector.zero(D);
+            DoubleVector sumLL = DoubleVector.zero(D);
+            for (int i = 0; i < n; i++) {
+                float xi = x[offset + i];
+                DoubleVector level = nearestInteger(FloatVector.broadcast(F, xi).div(s), lo, hi);
+                sumXL = sumXL.add(level.mul(xi));
+                sumLL = sumLL.add(level.mul(level));
+            }
+            sumXL.intoArray(sxl, t);
+            sumLL.intoArray(sll, t);
+        }
+    }
+
+    /**
+     * For each candidate {@code s = scales[t]}, {@code t < count} (positive), with
+     * {@code q_i = clamp(rint((x_i - valueOffset) / s), 0, qmax)}: {@code sq[t] = Σ q_i}, {@code sqq[t] = Σ q_i²}
+     * and {@code sxq[t] = Σ x_i·q_i}, summed in index order in double. Arrays as in {@link #scaledSums}.
+     */
+    static void affineSums(float[] x, int offset, int n, int qmax, float valueOffset, float[] scales, int count,
+            double[] sq, double[] sqq, double[] sxq) {
+        Arrays.fill(scales, count, scales.length, 1f);
+        FloatVector lo = FloatVector.zero(F);
+        FloatVector hi = FloatVector.broadcast(F, qmax);
+        for (int t = 0; t < count; t += D.length()) {
+            FloatVector s = FloatVector.fromArray(F, scales, t);
+            DoubleVector sumQ = DoubleVector.zero(D);
+            DoubleVector sumQQ = DoubleVector.zero(D);
+            DoubleVector sumXQ = DoubleVector.zero(D);
+            for (int i = 0; i < n; i++) {
+                float xi = x[offset + i];
+                DoubleVector q = nearestInteger(FloatVector.broadcast(F, xi - valueOffset).div(s), lo, hi);
+                sumQ = sumQ.add(q);
+                sumQQ = sumQQ.add(q.mul(q));
+                sumXQ = sumXQ.add(q.mul(xi));
+            }
+            sumQ.intoArray(sq, t);
+            sumQQ.intoArray(sqq, t);
+            sumXQ.intoArray(sxq, t);
+        }
+    }
+
+    /**
+     * With the codes of {@link #affineSums} for candidate {@code t}: {@code err[t] = Σ (x_i - (fitScale[t]·q_i +
+     * fitOffset[t]))²}, summed in index order in double. The fit arrays have {@link #lanes} entries.
+     */
+    static void affineErrors(float[] x, int offset, int n, int qmax, float valueOffset, float[] scales, int count,
+            double[] fitScale, double[] fitOffset, double[] err) {
+        Arrays.fill(scales, count, scales.length, 1f);
+        FloatVector lo = FloatVector.zero(F);
+        FloatVector hi = FloatVector.broadcast(F, qmax);
+        for (int t = 0; t < count; t += D.length()) {
+            FloatVector s = FloatVector.fromArray(F, scales, t);
+            DoubleVector a = DoubleVector.fromArray(D, fitScale, t);
+            DoubleVector b = DoubleVector.fromArray(D, fitOffset, t);
+            DoubleVector sum = DoubleVector.zero(D);
+            for (int i = 0; i < n; i++) {
+                float xi = x[offset + i];
+                DoubleVector q = nearestInteger(FloatVector.broadcast(F, xi - valueOffset).div(s), lo, hi);
+                DoubleVector e = DoubleVector.broadcast(D, xi).sub(a.mul(q).add(b));
+                sum = sum.add(e.mul(e));
+            }
+            sum.intoArray(err, t);
+        }
+    }
+
+    /**
+     * {@code clamp(rint(v), lo, hi)} for integer bounds, widened to double; clamping first gives the same result
+     * (rint is monotonic and keeps integers) and keeps {@code v} in {@link #ROUND_TO_INTEGER}'s exact range.
+     * A zero comes out as +0, as the scalar code's integer level converted to double does.
+     */
+    private static DoubleVector nearestInteger(FloatVector v, FloatVector lo, FloatVector hi) {
+        FloatVector rounded = v.max(lo).min(hi).add(ROUND_TO_INTEGER).sub(ROUND_TO_INTEGER);
+        return (DoubleVector) rounded.convertShape(VectorOperators.F2D, D, 0);
+    }
+}
