@@ -87,6 +87,11 @@ final class QuantSearch {
             }
             return;
         }
+        if (grid instanceof IntRange(int lowest, int highest) && ScaleSweep.supports(lowest, highest)
+                && Float.isFinite(scale)) {
+            ScaleSweep.nearestCodes(x, offset, n, 0f, scale, lowest, highest, codes, codeOffset);
+            return;
+        }
         for (int i = 0; i < n; i++) {
             codes[codeOffset + i] = grid.nearest(x[offset + i] / scale);
         }
@@ -320,6 +325,11 @@ final class QuantSearch {
 
     /** The codes nearest to {@code (x - offset) / scale} in {@code 0..qmax}. */
     static void assignAffine(float[] x, int offset, int n, int qmax, float scale, float valueOffset, int[] q) {
+        if (scale > 0f && Float.isFinite(scale) && ScaleSweep.supports(0, qmax)
+                && rangeIsFinite(x, offset, n, valueOffset)) {
+            ScaleSweep.nearestCodes(x, offset, n, valueOffset, scale, 0, qmax, q, 0);
+            return;
+        }
         for (int i = 0; i < n; i++) {
             q[i] = scale <= 0f ? 0 : (int) Math.clamp(Math.rint((x[offset + i] - valueOffset) / scale), 0, qmax);
         }

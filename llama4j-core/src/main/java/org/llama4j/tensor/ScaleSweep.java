@@ -3,6 +3,8 @@ package org.llama4j.tensor;
 import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -22,6 +24,9 @@ final class ScaleSweep {
     /** Floats with as many lanes as {@link #D}: code choice happens in float, like {@code x / scale} does. */
     private static final VectorSpecies<Float> F =
             FloatVector.SPECIES_64.withShape(VectorShape.forBitSize(D.vectorBitSize() / 2));
+    /** For choosing the codes of one scale: a vector of values at a time (each value's code is independent). */
+    private static final VectorSpecies<Float> VALUES = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> CODES = IntVector.SPECIES_PREFERRED.withShape(VALUES.vectorShape());
     /**
      * {@code (v + 1.5·2^23) - 1.5·2^23} is {@code Math.rint(v)} for {@code |v| <= 2^22}: the sum lands where float
      * spacing is 1, so it is rounded to an integer, ties to even (1.5·2^23 is even, so parity is kept).
@@ -118,6 +123,24 @@ final class ScaleSweep {
                 sum = sum.add(e.mul(e));
             }
             sum.intoArray(err, t);
+        }
+    }
+
+    /**
+     * {@code codes[codeOffset + i] = clamp(rint((x_i - shift) / scale), lowest, highest) - lowest} for
+     * {@code i < n}, with the float operations of the scalar code; {@code scale} must be finite and non-zero and
+     * every {@code x_i - shift} finite (a shift of 0 leaves {@code x_i} as it is).
+     */
+    static void nearestCodes(float[] x, int offset, int n, float shift, float scale, int lowest, int highest,
+            int[] codes, int codeOffset) {
+        FloatVector lo = FloatVector.broadcast(VALUES, lowest);
+        FloatVector hi = FloatVector.broadcast(VALUES, highest);
+        for (int i = 0; i < n; i += VALUES.length()) {
+            VectorMask<Float> inRange = VALUES.indexInRange(i, n);
+            FloatVector v = FloatVector.fromArray(VALUES, x, offset + i, inRange).sub(shift).div(scale);
+            FloatVector level = v.max(lo).min(hi).add(ROUND_TO_INTEGER).sub(ROUND_TO_INTEGER);
+            IntVector code = ((IntVector) level.convertShape(VectorOperators.F2I, CODES, 0)).sub(lowest);
+            code.intoArray(codes, codeOffset + i, inRange.cast(CODES));
         }
     }
 
