@@ -177,7 +177,8 @@ final class QuantSearch {
         // a single candidate (the refinements) is cheaper one value at a time than in a mostly idle vector
         if (count > 1 && grid instanceof IntRange(int lowest, int highest) && ScaleSweep.supports(lowest, highest)
                 && allFiniteNonZero(scales, count)) {
-            ScaleSweep.scaledSums(x, offset, n, lowest, highest, scales, count, sxl, sll);
+            double[] levelSum = new double[scales.length];
+            ScaleSweep.codeSums(x, offset, n, 0f, lowest, highest, scales, count, levelSum, sll, sxl);
             return;
         }
         int[] trial = new int[n];
@@ -284,7 +285,7 @@ final class QuantSearch {
         double[] sq = new double[scales.length];
         double[] sqq = new double[scales.length];
         double[] sxq = new double[scales.length];
-        ScaleSweep.affineSums(x, offset, n, qmax, valueOffset, scales, count, sq, sqq, sxq);
+        ScaleSweep.codeSums(x, offset, n, valueOffset, 0, qmax, scales, count, sq, sqq, sxq);
         double sx = sum(x, offset, n);
         for (int t = 0; t < count; t++) {
             double[] fit = affineScaleOffset(n, sq[t], sqq[t], sx, sxq[t], offsetAtMostZero);

@@ -17,6 +17,11 @@ import jdk.incubator.vector.VectorSpecies;
  * same round-to-nearest-even, separate multiplies and adds), so every lane's sums are bit-identical to it. This is
  * what keeps quantized files byte-identical to those of the scalar search while evaluating a lane-width of
  * candidates per instruction.
+ *
+ * <p>The code choice ({@code clamp}, {@code rint}, widening) is written out in each kernel rather than shared
+ * through a helper taking and returning vectors: such a helper, once compiled on its own, loses the vector
+ * intrinsics (its argument types are not exact) and is then too big to inline, which made the sweeps several
+ * times slower than the scalar code in some runs.
  */
 final class ScaleSweep {
     /** The per-lane sums are doubles, as in the scalar search. */
@@ -49,41 +54,18 @@ final class ScaleSweep {
     }
 
     /**
-     * For each candidate {@code s = scales[t]}, {@code t < count} (non-zero and finite), with
-     * {@code level_i = clamp(rint(x_i / s), lowest, highest)}: {@code sxl[t] = Σ x_i·level_i} and
-     * {@code sll[t] = Σ level_i²}, summed in index order in double. The arrays have {@link #lanes} entries; the
-     * candidates past {@code count} are overwritten with 1 and their sums are meaningless.
+     * For each candidate {@code s = scales[t]}, {@code t < count} (finite and non-zero), with the codes
+     * {@code q_i = clamp(rint((x_i - shift) / s), lowest, highest)}: {@code sq[t] = Σ q_i}, {@code sqq[t] = Σ q_i²}
+     * and {@code sxq[t] = Σ x_i·q_i}, summed in index order in double (every {@code x_i - shift} must be finite; a
+     * shift of 0 leaves {@code x_i} as it is). With lowest < 0 the codes are a scaled grid's levels, with lowest 0
+     * an affine fit's codes. The arrays have {@link #lanes} entries; the candidates past {@code count} are
+     * overwritten with 1 and their sums are meaningless.
      */
-    static void scaledSums(float[] x, int offset, int n, int lowest, int highest, float[] scales, int count,
-            double[] sxl, double[] sll) {
+    static void codeSums(float[] x, int offset, int n, float shift, int lowest, int highest, float[] scales,
+            int count, double[] sq, double[] sqq, double[] sxq) {
         Arrays.fill(scales, count, scales.length, 1f);
         FloatVector lo = FloatVector.broadcast(F, lowest);
         FloatVector hi = FloatVector.broadcast(F, highest);
-        for (int t = 0; t < count; t += D.length()) {
-            FloatVector s = FloatVector.fromArray(F, scales, t);
-            DoubleVector sumXL = DoubleVector.zero(D);
-            DoubleVector sumLL = DoubleVector.zero(D);
-            for (int i = 0; i < n; i++) {
-                float xi = x[offset + i];
-                DoubleVector level = nearestInteger(FloatVector.broadcast(F, xi).div(s), lo, hi);
-                sumXL = sumXL.add(level.mul(xi));
-                sumLL = sumLL.add(level.mul(level));
-            }
-            sumXL.intoArray(sxl, t);
-            sumLL.intoArray(sll, t);
-        }
-    }
-
-    /**
-     * For each candidate {@code s = scales[t]}, {@code t < count} (positive), with
-     * {@code q_i = clamp(rint((x_i - valueOffset) / s), 0, qmax)}: {@code sq[t] = Σ q_i}, {@code sqq[t] = Σ q_i²}
-     * and {@code sxq[t] = Σ x_i·q_i}, summed in index order in double. Arrays as in {@link #scaledSums}.
-     */
-    static void affineSums(float[] x, int offset, int n, int qmax, float valueOffset, float[] scales, int count,
-            double[] sq, double[] sqq, double[] sxq) {
-        Arrays.fill(scales, count, scales.length, 1f);
-        FloatVector lo = FloatVector.zero(F);
-        FloatVector hi = FloatVector.broadcast(F, qmax);
         for (int t = 0; t < count; t += D.length()) {
             FloatVector s = FloatVector.fromArray(F, scales, t);
             DoubleVector sumQ = DoubleVector.zero(D);
@@ -91,7 +73,10 @@ final class ScaleSweep {
             DoubleVector sumXQ = DoubleVector.zero(D);
             for (int i = 0; i < n; i++) {
                 float xi = x[offset + i];
-                DoubleVector q = nearestInteger(FloatVector.broadcast(F, xi - valueOffset).div(s), lo, hi);
+                FloatVector v = FloatVector.broadcast(F, xi - shift).div(s);
+                // clamp, then rint (see ROUND_TO_INTEGER), then widen; written out in each kernel, see the class doc
+                FloatVector code = v.max(lo).min(hi).add(ROUND_TO_INTEGER).sub(ROUND_TO_INTEGER);
+                DoubleVector q = (DoubleVector) code.convertShape(VectorOperators.F2D, D, 0);
                 sumQ = sumQ.add(q);
                 sumQQ = sumQQ.add(q.mul(q));
                 sumXQ = sumXQ.add(q.mul(xi));
@@ -103,7 +88,7 @@ final class ScaleSweep {
     }
 
     /**
-     * With the codes of {@link #affineSums} for candidate {@code t}: {@code err[t] = Σ (x_i - (fitScale[t]·q_i +
+     * With the codes of {@link #codeSums} (lowest 0, highest qmax) for candidate {@code t}: {@code err[t] = Σ (x_i - (fitScale[t]·q_i +
      * fitOffset[t]))²}, summed in index order in double. The fit arrays have {@link #lanes} entries.
      */
     static void affineErrors(float[] x, int offset, int n, int qmax, float valueOffset, float[] scales, int count,
@@ -118,7 +103,9 @@ final class ScaleSweep {
             DoubleVector sum = DoubleVector.zero(D);
             for (int i = 0; i < n; i++) {
                 float xi = x[offset + i];
-                DoubleVector q = nearestInteger(FloatVector.broadcast(F, xi - valueOffset).div(s), lo, hi);
+                FloatVector v = FloatVector.broadcast(F, xi - valueOffset).div(s);
+                FloatVector code = v.max(lo).min(hi).add(ROUND_TO_INTEGER).sub(ROUND_TO_INTEGER);
+                DoubleVector q = (DoubleVector) code.convertShape(VectorOperators.F2D, D, 0);
                 DoubleVector e = DoubleVector.broadcast(D, xi).sub(a.mul(q).add(b));
                 sum = sum.add(e.mul(e));
             }
@@ -142,15 +129,5 @@ final class ScaleSweep {
             IntVector code = ((IntVector) level.convertShape(VectorOperators.F2I, CODES, 0)).sub(lowest);
             code.intoArray(codes, codeOffset + i, inRange.cast(CODES));
         }
-    }
-
-    /**
-     * {@code clamp(rint(v), lo, hi)} for integer bounds, widened to double; clamping first gives the same result
-     * (rint is monotonic and keeps integers) and keeps {@code v} in {@link #ROUND_TO_INTEGER}'s exact range.
-     * A zero comes out as +0, as the scalar code's integer level converted to double does.
-     */
-    private static DoubleVector nearestInteger(FloatVector v, FloatVector lo, FloatVector hi) {
-        FloatVector rounded = v.max(lo).min(hi).add(ROUND_TO_INTEGER).sub(ROUND_TO_INTEGER);
-        return (DoubleVector) rounded.convertShape(VectorOperators.F2D, D, 0);
     }
 }
