@@ -87,6 +87,11 @@ final class QuantSearch {
             }
             return;
         }
+        if (grid instanceof IntRange(int lowest, int highest) && ScaleSweep.supports(lowest, highest)
+                && Float.isFinite(scale)) {
+            ScaleSweep.nearestCodes(x, offset, n, 0f, scale, lowest, highest, codes, codeOffset);
+            return;
+        }
         for (int i = 0; i < n; i++) {
             codes[codeOffset + i] = grid.nearest(x[offset + i] / scale);
         }
@@ -107,52 +112,97 @@ final class QuantSearch {
             assign(x, offset, n, grid, 0f, codes, codeOffset);
             return 0f;
         }
-        int[] trial = new int[n];
-        float bestScale = 0f;
-        double bestGain = -1;
         // The extreme value goes to either end of the grid (they differ for asymmetric grids such as -8..7).
-        float[] ends = {grid.level(0), grid.level(grid.size() - 1)};
-        for (float end : ends) {
+        float[] candidates = new float[ScaleSweep.lanes(2 * (2 * SWEEP + 1))];
+        int count = 0;
+        for (float end : new float[] {grid.level(0), grid.level(grid.size() - 1)}) {
             if (end == 0f) {
                 continue;
             }
             for (int k = -SWEEP; k <= SWEEP; k++) {
-                float guess = extreme / (end * (1f + k * SWEEP_STEP));
-                assign(x, offset, n, grid, guess, trial, 0);
-                double[] fit = leastSquaresScale(x, offset, n, grid, trial);
-                if (fit[1] > bestGain) {
-                    bestGain = fit[1];
-                    bestScale = (float) fit[0];
-                    System.arraycopy(trial, 0, codes, codeOffset, n);
-                }
+                candidates[count++] = extreme / (end * (1f + k * SWEEP_STEP));
             }
         }
+        double[] sxl = new double[candidates.length];
+        double[] sll = new double[candidates.length];
+        levelSums(x, offset, n, grid, candidates, count, sxl, sll);
+        // Only the scale that produced the best codes is remembered; the codes are re-derived from it at the end.
+        float bestScale = 0f;
+        float bestCodesScale = Float.NaN;
+        double bestGain = -1;
+        for (int t = 0; t < count; t++) {
+            if (gain(sxl[t], sll[t]) > bestGain) {
+                bestGain = gain(sxl[t], sll[t]);
+                bestScale = (float) optimalScale(sxl[t], sll[t]);
+                bestCodesScale = candidates[t];
+            }
+        }
+        float[] refined = new float[ScaleSweep.lanes(1)];
         for (int r = 0; r < REFINEMENTS && bestScale != 0f; r++) {
-            assign(x, offset, n, grid, bestScale, trial, 0);
-            double[] fit = leastSquaresScale(x, offset, n, grid, trial);
-            if (fit[1] <= bestGain) {
+            refined[0] = bestScale;
+            levelSums(x, offset, n, grid, refined, 1, sxl, sll);
+            if (gain(sxl[0], sll[0]) <= bestGain) {
                 break;
             }
-            bestGain = fit[1];
-            bestScale = (float) fit[0];
-            System.arraycopy(trial, 0, codes, codeOffset, n);
+            bestGain = gain(sxl[0], sll[0]);
+            bestCodesScale = bestScale;
+            bestScale = (float) optimalScale(sxl[0], sll[0]);
+        }
+        if (!Float.isNaN(bestCodesScale)) {
+            assign(x, offset, n, grid, bestCodesScale, codes, codeOffset);
         }
         return bestScale;
     }
 
     /**
-     * For fixed codes, the optimal scale {@code sum(x*l)/sum(l*l)} and the error reduction it achieves,
-     * {@code sum(x*l)^2/sum(l*l)} (the squared error is {@code sum(x*x)} minus that).
+     * For fixed codes, the optimal scale {@code sum(x*l)/sum(l*l)} (0 when every level is 0)...
      */
-    private static double[] leastSquaresScale(float[] x, int offset, int n, Grid grid, int[] codes) {
-        double sxl = 0;
-        double sll = 0;
-        for (int i = 0; i < n; i++) {
-            double l = grid.level(codes[i]);
-            sxl += x[offset + i] * l;
-            sll += l * l;
+    private static double optimalScale(double sxl, double sll) {
+        return sll == 0 ? 0 : sxl / sll;
+    }
+
+    /** ...and the error reduction it achieves, {@code sum(x*l)^2/sum(l*l)} (the squared error is sum(x*x) minus that). */
+    private static double gain(double sxl, double sll) {
+        return sll == 0 ? 0 : sxl * sxl / sll;
+    }
+
+    /**
+     * For each candidate scale {@code scales[t]} ({@code t < count}): {@code sxl[t] = sum(x*l)} and
+     * {@code sll[t] = sum(l*l)} over the levels {@link #assign} picks for it, summed in index order. Integer grids
+     * evaluate a vector of candidates at once ({@link ScaleSweep}, bit-identical); arrays have
+     * {@link ScaleSweep#lanes} entries.
+     */
+    private static void levelSums(float[] x, int offset, int n, Grid grid, float[] scales, int count, double[] sxl,
+            double[] sll) {
+        // a single candidate (the refinements) is cheaper one value at a time than in a mostly idle vector
+        if (count > 1 && grid instanceof IntRange(int lowest, int highest) && ScaleSweep.supports(lowest, highest)
+                && allFiniteNonZero(scales, count)) {
+            double[] levelSum = new double[scales.length];
+            ScaleSweep.codeSums(x, offset, n, 0f, lowest, highest, scales, count, levelSum, sll, sxl);
+            return;
         }
-        return sll == 0 ? new double[] {0, 0} : new double[] {sxl / sll, sxl * sxl / sll};
+        int[] trial = new int[n];
+        for (int t = 0; t < count; t++) {
+            assign(x, offset, n, grid, scales[t], trial, 0);
+            double sumXL = 0;
+            double sumLL = 0;
+            for (int i = 0; i < n; i++) {
+                double l = grid.level(trial[i]);
+                sumXL += x[offset + i] * l;
+                sumLL += l * l;
+            }
+            sxl[t] = sumXL;
+            sll[t] = sumLL;
+        }
+    }
+
+    private static boolean allFiniteNonZero(float[] scales, int count) {
+        for (int t = 0; t < count; t++) {
+            if (scales[t] == 0f || !Float.isFinite(scales[t])) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -176,31 +226,111 @@ final class QuantSearch {
             }
             return new float[] {0f, min};
         }
-        int[] trial = new int[n];
-        double[] best = {(max - min) / qmax, min, Double.POSITIVE_INFINITY};
+        float[] candidates = new float[ScaleSweep.lanes(2 * SWEEP + 1)];
+        int count = 0;
         for (int k = -SWEEP; k <= SWEEP; k++) {
-            float scale = (max - min) / (qmax * (1f + k * SWEEP_STEP));
-            assignAffine(x, offset, n, qmax, scale, min, trial);
-            double[] fit = leastSquaresAffine(x, offset, n, trial, offsetAtMostZero);
-            if (fit[2] < best[2]) {
-                best = fit;
-                System.arraycopy(trial, 0, q, qOffset, n);
+            candidates[count++] = (max - min) / (qmax * (1f + k * SWEEP_STEP));
+        }
+        double[][] fits = affineFits(x, offset, n, qmax, offsetAtMostZero, candidates, count, min);
+        // Only the scale and offset that produced the best codes are remembered; the codes are re-derived at the end.
+        double[] best = {(max - min) / qmax, min, Double.POSITIVE_INFINITY};
+        float bestCodesScale = Float.NaN;
+        float bestCodesOffset = Float.NaN;
+        for (int t = 0; t < count; t++) {
+            if (fits[2][t] < best[2]) {
+                best = new double[] {fits[0][t], fits[1][t], fits[2][t]};
+                bestCodesScale = candidates[t];
+                bestCodesOffset = min;
             }
         }
+        int[] trial = new int[n];
         for (int r = 0; r < REFINEMENTS; r++) {
             assignAffine(x, offset, n, qmax, (float) best[0], (float) best[1], trial);
             double[] fit = leastSquaresAffine(x, offset, n, trial, offsetAtMostZero);
             if (fit[2] >= best[2]) {
                 break;
             }
+            bestCodesScale = (float) best[0];
+            bestCodesOffset = (float) best[1];
             best = fit;
+        }
+        if (!Float.isNaN(bestCodesScale)) {
+            assignAffine(x, offset, n, qmax, bestCodesScale, bestCodesOffset, trial);
             System.arraycopy(trial, 0, q, qOffset, n);
         }
         return new float[] {(float) best[0], (float) best[1]};
     }
 
+    /**
+     * {scale[], offset[], squared error[]} of the least-squares affine fit of the codes {@link #assignAffine}
+     * picks for each candidate scale (with offset {@code valueOffset}). A vector of candidates at a time
+     * ({@link ScaleSweep}, bit-identical) when every candidate is a positive scale and {@code x - valueOffset}
+     * cannot overflow.
+     */
+    private static double[][] affineFits(float[] x, int offset, int n, int qmax, boolean offsetAtMostZero,
+            float[] scales, int count, float valueOffset) {
+        double[][] fits = new double[3][scales.length];
+        if (!ScaleSweep.supports(0, qmax) || !allPositiveFinite(scales, count)
+                || !rangeIsFinite(x, offset, n, valueOffset)) {
+            int[] trial = new int[n];
+            for (int t = 0; t < count; t++) {
+                assignAffine(x, offset, n, qmax, scales[t], valueOffset, trial);
+                double[] fit = leastSquaresAffine(x, offset, n, trial, offsetAtMostZero);
+                for (int j = 0; j < 3; j++) {
+                    fits[j][t] = fit[j];
+                }
+            }
+            return fits;
+        }
+        double[] sq = new double[scales.length];
+        double[] sqq = new double[scales.length];
+        double[] sxq = new double[scales.length];
+        ScaleSweep.codeSums(x, offset, n, valueOffset, 0, qmax, scales, count, sq, sqq, sxq);
+        double sx = sum(x, offset, n);
+        for (int t = 0; t < count; t++) {
+            double[] fit = affineScaleOffset(n, sq[t], sqq[t], sx, sxq[t], offsetAtMostZero);
+            fits[0][t] = fit[0];
+            fits[1][t] = fit[1];
+        }
+        ScaleSweep.affineErrors(x, offset, n, qmax, valueOffset, scales, count, fits[0], fits[1], fits[2]);
+        return fits;
+    }
+
+    private static boolean allPositiveFinite(float[] scales, int count) {
+        for (int t = 0; t < count; t++) {
+            if (!(scales[t] > 0f) || scales[t] == Float.POSITIVE_INFINITY) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether every {@code x[i] - valueOffset} is finite (it overflows for values near ±Float.MAX_VALUE). */
+    private static boolean rangeIsFinite(float[] x, int offset, int n, float valueOffset) {
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(x[offset + i] - valueOffset)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@code sum(x)} in index order, in double. */
+    private static double sum(float[] x, int offset, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            s += x[offset + i];
+        }
+        return s;
+    }
+
     /** The codes nearest to {@code (x - offset) / scale} in {@code 0..qmax}. */
     static void assignAffine(float[] x, int offset, int n, int qmax, float scale, float valueOffset, int[] q) {
+        if (scale > 0f && Float.isFinite(scale) && ScaleSweep.supports(0, qmax)
+                && rangeIsFinite(x, offset, n, valueOffset)) {
+            ScaleSweep.nearestCodes(x, offset, n, valueOffset, scale, 0, qmax, q, 0);
+            return;
+        }
         for (int i = 0; i < n; i++) {
             q[i] = scale <= 0f ? 0 : (int) Math.clamp(Math.rint((x[offset + i] - valueOffset) / scale), 0, qmax);
         }
@@ -210,15 +340,27 @@ final class QuantSearch {
     private static double[] leastSquaresAffine(float[] x, int offset, int n, int[] q, boolean offsetAtMostZero) {
         double sq = 0;
         double sqq = 0;
-        double sx = 0;
         double sxq = 0;
         for (int i = 0; i < n; i++) {
             double v = x[offset + i];
             sq += q[i];
             sqq += (double) q[i] * q[i];
-            sx += v;
             sxq += v * q[i];
         }
+        double[] fit = affineScaleOffset(n, sq, sqq, sum(x, offset, n), sxq, offsetAtMostZero);
+        double scale = fit[0];
+        double off = fit[1];
+        double err = 0;
+        for (int i = 0; i < n; i++) {
+            double e = x[offset + i] - (scale * q[i] + off);
+            err += e * e;
+        }
+        return new double[] {scale, off, err};
+    }
+
+    /** The least-squares {scale, offset} from the sums of the codes {@code q}, the values {@code x} and their products. */
+    private static double[] affineScaleOffset(int n, double sq, double sqq, double sx, double sxq,
+            boolean offsetAtMostZero) {
         double det = n * sqq - sq * sq;
         double scale;
         double off;
@@ -234,12 +376,7 @@ final class QuantSearch {
                 scale = sqq > 0 ? sxq / sqq : 0;
             }
         }
-        double err = 0;
-        for (int i = 0; i < n; i++) {
-            double e = x[offset + i] - (scale * q[i] + off);
-            err += e * e;
-        }
-        return new double[] {scale, off, err};
+        return new double[] {scale, off};
     }
 
     /**
