@@ -22,8 +22,15 @@ public final class ParallelRunner implements AutoCloseable {
         void run(int start, int end);
     }
 
-    /** About 0.1 ms of spinning: long enough to catch the next kernel of a forward pass, short enough not to steal CPU. */
-    private static final int SPINS_BEFORE_PARK = 2_000;
+    /**
+     * How long idle workers spin before parking: a forward pass issues its kernels a few to a few hundred microseconds
+     * apart (the serial work between them: norms, RoPE, attention of short contexts), and waking a parked thread
+     * costs tens of microseconds each time, so workers wait out such gaps awake. Beyond it they park, so an idle
+     * engine uses no CPU.
+     */
+    private static final long SPIN_BEFORE_PARK_NANOS = 1_000_000;
+    /** How long the caller spins for the last chunks of its loop before parking (chunks finish close together). */
+    private static final long CALLER_SPIN_NANOS = 50_000;
     private static volatile ParallelRunner shared;
 
     private final int threads;
@@ -125,8 +132,13 @@ public final class ParallelRunner implements AutoCloseable {
                 LockSupport.unpark(w);
             }
             loop.work();
+            long spinStart = System.nanoTime();
             while (loop.doneChunks.get() < loop.chunks) {
-                LockSupport.parkNanos(this, TimeUnit.MICROSECONDS.toNanos(50));
+                if (System.nanoTime() - spinStart < CALLER_SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.parkNanos(this, TimeUnit.MICROSECONDS.toNanos(50));
+                }
             }
             current = null;
             Throwable failure = loop.failure;
@@ -144,15 +156,14 @@ public final class ParallelRunner implements AutoCloseable {
 
     private void workerLoop() {
         Loop last = null;
-        int idleSpins = 0;
+        long idleSince = System.nanoTime();
         while (!closed) {
             Loop loop = current;
             if (loop != null && loop != last) {
                 last = loop;
                 loop.work();
-                idleSpins = 0;
-            } else if (idleSpins < SPINS_BEFORE_PARK) {
-                idleSpins++;
+                idleSince = System.nanoTime();
+            } else if (System.nanoTime() - idleSince < SPIN_BEFORE_PARK_NANOS) {
                 Thread.onSpinWait();
             } else {
                 LockSupport.park(this);
