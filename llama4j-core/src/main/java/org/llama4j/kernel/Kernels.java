@@ -123,18 +123,19 @@ public final class Kernels {
      * chose) take the fused per-token dot kernels. A panel decodes every weight row to float once per product, a
      * fused dot decodes in registers once per vector, so panels win from about {@code decode / (dot - FMAs)}
      * vectors on, and that ratio depends on the type's decoder and dot kernel: measured per type with
-     * {@code BatchedMatmulRatios} (2048 and 8192 rows of 2048, one thread, AVX-512), where the two paths break
-     * even. Unmeasured types keep panels from 2 vectors on.
+     * {@code BatchedMatmulRatios} (2048 and 8192 rows of 2048, one thread, AVX-512, with this switch forced to 2
+     * so that both paths run at every batch), where the two paths break even. Unmeasured types keep panels from 2
+     * vectors on.
      */
     static int smallestPanelBatch(Tensor w) {
         if (!(w instanceof BlockTensor bt)) {
             return 2;
         }
         return switch (bt.type()) {
-            case Q8_0 -> 8; // its decoder is the slowest per value of these, its dot kernel among the fastest
-            case Q4_0 -> 5;
-            case Q6_K, BF16 -> 3;
-            default -> 2; // Q4_K included: even at 2 vectors its panels are a little faster
+            // Q4_0 and Q8_0: their dot kernels are the fastest per value, panels lose at 2 vectors (dot/panel time
+            // about 0.8) and win from 3 (about 1.1-1.3)
+            case Q4_0, Q8_0, BF16 -> 3;
+            default -> 2; // Q4_K and Q6_K included: at 2 vectors their panels are 1.1-1.4x faster
         };
     }
 

@@ -33,6 +33,15 @@ final class Q4KCodec extends QuantCodec {
         return SimdDot.dotQ4K(src, offset, x, xOffset, count);
     }
 
+    /**
+     * The fused decoder: codes unpacked in registers, bit-identical to {@link #decodeBlock} (see
+     * {@link SimdDot#decodeQ4K}).
+     */
+    @Override
+    public void decode(MemorySegment src, long offset, float[] dst, int dstOffset, int count) {
+        SimdDot.decodeQ4K(src, offset, dst, dstOffset, count);
+    }
+
     @Override
     public int groupSize() {
         return 32;

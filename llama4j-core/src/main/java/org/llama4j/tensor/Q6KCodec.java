@@ -46,6 +46,15 @@ final class Q6KCodec extends QuantCodec {
         return SimdDot.dotQ6K(src, offset, x, xOffset, count);
     }
 
+    /**
+     * The fused decoder: codes unpacked in registers, bit-identical to {@link #decodeBlock} (see
+     * {@link SimdDot#decodeQ6K}).
+     */
+    @Override
+    public void decode(MemorySegment src, long offset, float[] dst, int dstOffset, int count) {
+        SimdDot.decodeQ6K(src, offset, dst, dstOffset, count);
+    }
+
     @Override
     public int groupSize() {
         return 16;

@@ -67,6 +67,18 @@ final class ScaledBlockCodec extends QuantCodec {
         return super.dot(src, offset, x, xOffset, count);
     }
 
+    /** Q4_0 and Q8_0 take fused decoders (bit-identical to {@link #decodeBlock}); the other formats the generic one. */
+    @Override
+    public void decode(MemorySegment src, long offset, float[] dst, int dstOffset, int count) {
+        if (plane == CodePlane.NIBBLES && levelTable == null) {
+            SimdDot.decodeScaledNibbles(src, offset, levelDelta, dst, dstOffset, count);
+        } else if (plane == CodePlane.SIGNED_BYTES && levelTable == null && levelDelta == 0) {
+            SimdDot.decodeScaledBytes(src, offset, dst, dstOffset, count);
+        } else {
+            super.decode(src, offset, dst, dstOffset, count);
+        }
+    }
+
     @Override
     public void decodeBlock(MemorySegment src, long offset, float[] dst, int dstOffset) {
         float d = QuantBits.fp16(src, offset);

@@ -261,6 +261,116 @@ final class SimdDot {
         }
     }
 
+    /**
+     * The fused decoders: codes unpacked in registers as in the fused dot kernels above, each value formed with
+     * exactly the float operations of the format's {@link BlockCodec#decodeBlock} (bit-identical, tested), so
+     * prefill's panels skip {@link #decodeGrouped}'s code and scale arrays. Loop bodies stay one block (or one
+     * 64-value pair / 16-value group) small, so C2 keeps inlining the Vector API calls.
+     *
+     * <p>Q4_0 (as {@link #dotScaledNibbles}): {@code level * d}, level = nibble + {@code delta}.
+     */
+    static void decodeScaledNibbles(MemorySegment src, long offset, int delta, float[] dst, int dstOffset, int count) {
+        int lanes = F.length();
+        for (int i = 0; i < count; i += 32, offset += 18) {
+            FloatVector d = FloatVector.broadcast(F, QuantBits.fp16(src, offset));
+            ByteVector v = ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 2, LE);
+            for (int part = 0; part < 16 / lanes; part++) {
+                IntVector c = bytesToInts(v, false, part);
+                int o = dstOffset + i + part * lanes;
+                toFloats(c.and(0x0F).add(delta)).mul(d).intoArray(dst, o);
+                toFloats(c.lanewise(VectorOperators.LSHR, 4).add(delta)).mul(d).intoArray(dst, o + 16);
+            }
+        }
+    }
+
+    /** Q8_0 (as {@link #dotScaledBytes}): {@code level * d}, level = the signed byte. */
+    static void decodeScaledBytes(MemorySegment src, long offset, float[] dst, int dstOffset, int count) {
+        int lanes = F.length();
+        for (int i = 0; i < count; i += 32, offset += 34) {
+            FloatVector d = FloatVector.broadcast(F, QuantBits.fp16(src, offset));
+            ByteVector v0 = ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 2, LE);
+            ByteVector v1 = ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 18, LE);
+            for (int part = 0; part < 16 / lanes; part++) {
+                int o = dstOffset + i + part * lanes;
+                toFloats(bytesToInts(v0, true, part)).mul(d).intoArray(dst, o);
+                toFloats(bytesToInts(v1, true, part)).mul(d).intoArray(dst, o + 16);
+            }
+        }
+    }
+
+    /**
+     * Q4_K (as {@link #dotQ4K}, one 64-value pair of groups per iteration): {@code (d·sc)·q - dmin·m}, a
+     * multiplication and a subtraction rounded separately, as {@link Q4KCodec#applyScaleMin} (no fma).
+     */
+    static void decodeQ4K(MemorySegment src, long offset, float[] dst, int dstOffset, int count) {
+        for (int i = 0; i < count; i += 256, offset += 144) {
+            float d = QuantBits.fp16(src, offset);
+            float dmin = QuantBits.fp16(src, offset + 2);
+            long lo = src.get(LONG_LE, offset + 4);
+            int hi = src.get(INT_LE, offset + 12);
+            int scales03 = (int) lo & 0x3F3F3F3F;
+            int mins03 = (int) (lo >>> 32) & 0x3F3F3F3F;
+            int scales47 = (hi & 0x0F0F0F0F) | (((int) lo >>> 6) & 0x03030303) << 4;
+            int mins47 = ((hi >>> 4) & 0x0F0F0F0F) | (((int) (lo >>> 32) >>> 6) & 0x03030303) << 4;
+            for (int pair = 0; pair < 4; pair++) {
+                int scales = pair < 2 ? scales03 : scales47;
+                int mins = pair < 2 ? mins03 : mins47;
+                int shift = 16 * (pair & 1);
+                decodeQ4KPair(src, offset + 16 + 32L * pair, d * ((scales >>> shift) & 0xFF),
+                        dmin * ((mins >>> shift) & 0xFF), d * ((scales >>> (shift + 8)) & 0xFF),
+                        dmin * ((mins >>> (shift + 8)) & 0xFF), dst, dstOffset + i + 64 * pair);
+            }
+        }
+    }
+
+    /** 32 bytes of Q4_K nibbles: group {@code 2p} (scale / min {@code *Low}) low, {@code 2p+1} high. */
+    private static void decodeQ4KPair(MemorySegment src, long qs, float scaleLow, float minLow, float scaleHigh,
+            float minHigh, float[] dst, int o) {
+        int lanes = F.length();
+        ByteVector v0 = ByteVector.fromMemorySegment(CodeUnpack.B16, src, qs, LE);
+        ByteVector v1 = ByteVector.fromMemorySegment(CodeUnpack.B16, src, qs + 16, LE);
+        FloatVector sl = FloatVector.broadcast(F, scaleLow);
+        FloatVector ml = FloatVector.broadcast(F, minLow);
+        FloatVector sh = FloatVector.broadcast(F, scaleHigh);
+        FloatVector mh = FloatVector.broadcast(F, minHigh);
+        for (int part = 0; part < 16 / lanes; part++) {
+            IntVector c0 = bytesToInts(v0, false, part);
+            IntVector c1 = bytesToInts(v1, false, part);
+            int p = o + part * lanes;
+            toFloats(c0.and(0x0F)).mul(sl).sub(ml).intoArray(dst, p);
+            toFloats(c1.and(0x0F)).mul(sl).sub(ml).intoArray(dst, p + 16);
+            toFloats(c0.lanewise(VectorOperators.LSHR, 4)).mul(sh).sub(mh).intoArray(dst, p + 32);
+            toFloats(c1.lanewise(VectorOperators.LSHR, 4)).mul(sh).sub(mh).intoArray(dst, p + 48);
+        }
+    }
+
+    /**
+     * Q6_K (as {@link #dotQ6K}, one 16-value group per iteration): {@code (d·sc) * (q - 32)}. Decoding four groups
+     * from shared loads measured no faster (and overflows C2's inlining budget; two groups per step fit).
+     */
+    static void decodeQ6K(MemorySegment src, long offset, float[] dst, int dstOffset, int count) {
+        int lanes = F.length();
+        for (int i = 0; i < count; i += 256, offset += 210) {
+            float d = QuantBits.fp16(src, offset + 208);
+            for (int group = 0; group < 16; group++) {
+                int half = group >> 3;
+                int g = group & 7;
+                ByteVector l = ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 64L * half + 16 * (g & 3), LE);
+                ByteVector h = ByteVector.fromMemorySegment(CodeUnpack.B16, src,
+                        offset + 128 + 32L * half + 16 * (g & 1), LE);
+                FloatVector scale = FloatVector.broadcast(F, d * src.get(ValueLayout.JAVA_BYTE, offset + 192 + group));
+                int lowShift = 4 * (g >> 2);
+                int highShift = 2 * (g >> 1);
+                for (int part = 0; part < 16 / lanes; part++) {
+                    IntVector nibbles = bytesToInts(l, false, part).lanewise(VectorOperators.LSHR, lowShift).and(0x0F);
+                    IntVector crumbs = bytesToInts(h, false, part).lanewise(VectorOperators.LSHR, highShift).and(3);
+                    IntVector codes = nibbles.or(crumbs.lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    toFloats(codes).mul(scale).intoArray(dst, dstOffset + i + 16 * group + part * lanes);
+                }
+            }
+        }
+    }
+
     /** One value per element: how {@code F.length()} stored values at {@code offset} become float lanes. */
     enum FloatFormat {
         F32(4) {
