@@ -83,6 +83,7 @@ class PromptGuardFixtureTest {
         assertThat(atDefault.malicious()).isTrue();
         assertThat(strict.malicious()).isFalse();
         assertEquals("BENIGN", strict.label());
-        assertEquals(atDefault.maliciousProbability(), strict.maliciousProbability());
+        // the same text scores the same up to float rounding (a later scan may run JIT-compiled reductions)
+        assertEquals(atDefault.maliciousProbability(), strict.maliciousProbability(), 1e-7);
     }
 }
