@@ -205,38 +205,88 @@ final class SimdDot {
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
+    /** Byte lanes of the Q6_K bit assembly: one 128-value half of a block is four such vectors. */
+    private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
+    /** Values per {@link #q6kUnpack} pass (a multiple of the 256-value block): 2.5 KB of L1-resident scratch. */
+    private static final int Q6K_CHUNK = 2048;
+
+    /** Per-thread scratch of the Q6_K kernel: allocating it per call cost more than the whole kernel. */
+    private static final class Q6KScratch {
+        final byte[] codes = new byte[Q6K_CHUNK];
+        final float[] scales = new float[Q6K_CHUNK / 16];
+    }
+
+    private static final ThreadLocal<Q6KScratch> Q6K_SCRATCH = ThreadLocal.withInitial(Q6KScratch::new);
+
     /**
      * Q6_K: 256-value blocks, two halves of 128, codes {@code (nibble | 16·crumb) - 32} with a scale {@code d·sc}
-     * per 16 values (as {@link Q6KCodec#unpack}).
+     * per 16 values (as {@link Q6KCodec#unpack}). Two passes per chunk of up to {@link #Q6K_CHUNK} values:
+     * {@link #q6kUnpack} assembles the signed codes 32 at a time into scratch (doing that bit work on 16 values at
+     * a time cost twice the rest of the kernel), then each 16-value group is widened to floats, dotted with
+     * {@code x} and scaled once; two accumulators hide the FMA latency.
      */
     static float dotQ6K(MemorySegment src, long offset, float[] x, int xOffset, int count) {
-        FloatVector acc = FloatVector.zero(F);
+        Q6KScratch scratch = Q6K_SCRATCH.get();
+        byte[] codes = scratch.codes;
+        float[] scales = scratch.scales;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
         int lanes = F.length();
-        for (int i = 0; i < count; i += 256, offset += 210) {
-            float d = QuantBits.fp16(src, offset + 208);
-            for (int group = 0; group < 16; group++) {
-                // group (values 16*group..+15): half h = group/8, g = group%8 within it; ql bytes 64h + 16*(g%4)..
-                // (low nibble for g < 4, high for g >= 4), qh bytes 128 + 32h + 16*(g%2).., bits 2*(g/2)..+1.
-                // (Sharing loads between groups measured no faster and pushes C2 past its inlining budget.)
-                int half = group >> 3;
-                int g = group & 7;
-                ByteVector l = ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 64L * half + 16 * (g & 3), LE);
-                ByteVector h = ByteVector.fromMemorySegment(CodeUnpack.B16, src,
-                        offset + 128 + 32L * half + 16 * (g & 1), LE);
-                FloatVector scale = FloatVector.broadcast(F, d * src.get(ValueLayout.JAVA_BYTE, offset + 192 + group));
-                int lowShift = 4 * (g >> 2);
-                int highShift = 2 * (g >> 1);
-                FloatVector block = FloatVector.zero(F);
+        for (int start = 0; start < count; start += Q6K_CHUNK, offset += Q6K_CHUNK / 256 * 210) {
+            int n = Math.min(Q6K_CHUNK, count - start);
+            q6kUnpack(src, offset, n, codes, scales);
+            int xo = xOffset + start;
+            for (int j = 0; j < n; j += 32) {
+                FloatVector block0 = FloatVector.zero(F);
+                FloatVector block1 = FloatVector.zero(F);
                 for (int part = 0; part < 16 / lanes; part++) {
-                    IntVector nibbles = bytesToInts(l, false, part).lanewise(VectorOperators.LSHR, lowShift).and(0x0F);
-                    IntVector crumbs = bytesToInts(h, false, part).lanewise(VectorOperators.LSHR, highShift).and(3);
-                    IntVector codes = nibbles.or(crumbs.lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    block = toFloats(codes).fma(xAt(x, xOffset + i + 16 * group + part * lanes), block);
+                    int k = j + part * lanes;
+                    block0 = codesToFloats(codes, k).fma(xAt(x, xo + k), block0);
+                    block1 = codesToFloats(codes, k + 16).fma(xAt(x, xo + k + 16), block1);
                 }
-                acc = block.fma(scale, acc);
+                acc0 = block0.fma(FloatVector.broadcast(F, scales[j >> 4]), acc0);
+                acc1 = block1.fma(FloatVector.broadcast(F, scales[(j >> 4) + 1]), acc1);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * The signed codes of {@code count} Q6_K values in value order, and their group scales {@code d·sc}. Per half
+     * of a block: ql bytes {@code 0..31} hold values {@code 0..31} (low nibbles) and {@code 64..95} (high), ql
+     * bytes {@code 32..63} values {@code 32..63} and {@code 96..127}, and qh byte {@code l} the crumbs of values
+     * {@code l, l+32, l+64, l+96}. The bit work runs on 32-bit lanes (x86 has no byte shifts); the masks drop the
+     * bits shifted across bytes. This method is kept apart from (and too large to be inlined into) the dot loop:
+     * C2 stops inlining past a node budget that the two together exceed.
+     */
+    private static void q6kUnpack(MemorySegment src, long offset, int count, byte[] codes, float[] scales) {
+        // No calls to this file's helpers here: past its node budget C2 still inlines the (force-inline) Vector
+        // API, but no other method, and a vector passed to a call that is not inlined is boxed.
+        int lanes = F.length();
+        for (int i = 0; i < count; i += 256, offset += 210) {
+            for (int half = 0; half < 2; half++) {
+                long ql = offset + 64L * half;
+                IntVector a = ByteVector.fromMemorySegment(B32, src, ql, LE).reinterpretAsInts();
+                IntVector b = ByteVector.fromMemorySegment(B32, src, ql + 32, LE).reinterpretAsInts();
+                IntVector h = ByteVector.fromMemorySegment(B32, src, offset + 128 + 32L * half, LE).reinterpretAsInts();
+                IntVector q0 = a.and(0x0F0F0F0F).or(h.lanewise(VectorOperators.LSHL, 4).and(0x30303030));
+                IntVector q1 = b.and(0x0F0F0F0F).or(h.lanewise(VectorOperators.LSHL, 2).and(0x30303030));
+                IntVector q2 = a.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F).or(h.and(0x30303030));
+                IntVector q3 = b.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F)
+                        .or(h.lanewise(VectorOperators.LSHR, 2).and(0x30303030));
+                int o = i + 128 * half;
+                q0.reinterpretAsBytes().sub((byte) 32).intoArray(codes, o);
+                q1.reinterpretAsBytes().sub((byte) 32).intoArray(codes, o + 32);
+                q2.reinterpretAsBytes().sub((byte) 32).intoArray(codes, o + 64);
+                q3.reinterpretAsBytes().sub((byte) 32).intoArray(codes, o + 96);
+            }
+            float d = QuantBits.fp16(src, offset + 208);
+            ByteVector sc = ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 192, LE);
+            for (int part = 0; part < 16 / lanes; part++) {
+                ((FloatVector) sc.convertShape(VectorOperators.B2I, INTS_PER_F, part).convert(VectorOperators.I2F, 0))
+                        .mul(d).intoArray(scales, i / 16 + part * lanes);
+            }
+        }
     }
 
     /** The same float operations as every decoder ({@code scale * code - min}, rounded twice), in lanes. */
