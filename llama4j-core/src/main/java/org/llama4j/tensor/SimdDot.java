@@ -93,13 +93,14 @@ final class SimdDot {
     }
 
     /**
-     * Part {@code part} of 16 bytes widened to {@code F.length()} int lanes ({@code vpmovzxbd} / {@code vpmovsxbd}).
-     * The fused kernels below do their bit work on these int lanes: x86 has no byte shifts, and int lanes convert
-     * to float lanes in one instruction.
+     * {@code F.length()} bytes at {@code offset} widened to int lanes ({@code vpmovzxbd} / {@code vpmovsxbd} from
+     * memory). The fused kernels below do their bit work on these int lanes: x86 has no byte shifts, and int lanes
+     * convert to float lanes in one instruction. Loading exactly one vector's worth (rather than converting part 1 of
+     * a wider load) keeps the kernels small enough for C2 to inline every Vector API call on 256-bit machines too.
      */
-    private static IntVector bytesToInts(ByteVector bytes16, boolean signed, int part) {
-        return (IntVector) bytes16.convertShape(signed ? VectorOperators.B2I : VectorOperators.ZERO_EXTEND_B2I,
-                INTS_PER_F, part);
+    private static IntVector intsAt(MemorySegment src, long offset, boolean signed) {
+        return (IntVector) ByteVector.fromMemorySegment(BYTES_PER_F, src, offset, LE)
+                .convertShape(signed ? VectorOperators.B2I : VectorOperators.ZERO_EXTEND_B2I, INTS_PER_F, 0);
     }
 
     private static FloatVector toFloats(IntVector codes) {
@@ -124,10 +125,9 @@ final class SimdDot {
         int lanes = F.length();
         for (int i = 0; i < count; i += 32, offset += 18) {
             float d = QuantBits.fp16(src, offset);
-            ByteVector v = ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 2, LE);
             FloatVector block = FloatVector.zero(F);
             for (int part = 0; part < 16 / lanes; part++) {
-                IntVector c = bytesToInts(v, false, part);
+                IntVector c = intsAt(src, offset + 2 + part * lanes, false);
                 int xi = xOffset + i + part * lanes;
                 block = toFloats(c.and(0x0F).add(delta)).fma(xAt(x, xi), block);
                 block = toFloats(c.lanewise(VectorOperators.LSHR, 4).add(delta)).fma(xAt(x, xi + 16), block);
@@ -143,13 +143,11 @@ final class SimdDot {
         int lanes = F.length();
         for (int i = 0; i < count; i += 32, offset += 34) {
             float d = QuantBits.fp16(src, offset);
-            ByteVector v0 = ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 2, LE);
-            ByteVector v1 = ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 18, LE);
             FloatVector block = FloatVector.zero(F);
             for (int part = 0; part < 16 / lanes; part++) {
                 int xi = xOffset + i + part * lanes;
-                block = toFloats(bytesToInts(v0, true, part)).fma(xAt(x, xi), block);
-                block = toFloats(bytesToInts(v1, true, part)).fma(xAt(x, xi + 16), block);
+                block = toFloats(intsAt(src, offset + 2 + part * lanes, true)).fma(xAt(x, xi), block);
+                block = toFloats(intsAt(src, offset + 18 + part * lanes, true)).fma(xAt(x, xi + 16), block);
             }
             acc = block.fma(FloatVector.broadcast(F, d), acc);
         }
@@ -181,8 +179,6 @@ final class SimdDot {
             int mins47 = ((hi >>> 4) & 0x0F0F0F0F) | (((int) (lo >>> 32) >>> 6) & 0x03030303) << 4;
             for (int pair = 0; pair < 4; pair++) {
                 long qs = offset + 16 + 32L * pair;
-                ByteVector v0 = ByteVector.fromMemorySegment(CodeUnpack.B16, src, qs, LE);
-                ByteVector v1 = ByteVector.fromMemorySegment(CodeUnpack.B16, src, qs + 16, LE);
                 int xi = xOffset + i + 64 * pair;
                 int scales = pair < 2 ? scales03 : scales47;
                 int mins = pair < 2 ? mins03 : mins47;
@@ -192,8 +188,8 @@ final class SimdDot {
                 FloatVector minLow = FloatVector.broadcast(F, -(dmin * ((mins >>> shift) & 0xFF)));
                 FloatVector minHigh = FloatVector.broadcast(F, -(dmin * ((mins >>> (shift + 8)) & 0xFF)));
                 for (int part = 0; part < 16 / lanes; part++) {
-                    IntVector c0 = bytesToInts(v0, false, part);
-                    IntVector c1 = bytesToInts(v1, false, part);
+                    IntVector c0 = intsAt(src, qs + part * lanes, false);
+                    IntVector c1 = intsAt(src, qs + 16 + part * lanes, false);
                     int p = xi + part * lanes;
                     acc0 = toFloats(c0.and(0x0F)).fma(scaleLow, minLow).fma(xAt(x, p), acc0);
                     acc1 = toFloats(c1.and(0x0F)).fma(scaleLow, minLow).fma(xAt(x, p + 16), acc1);
@@ -323,9 +319,8 @@ final class SimdDot {
         int lanes = F.length();
         for (int i = 0; i < count; i += 32, offset += 18) {
             FloatVector d = FloatVector.broadcast(F, QuantBits.fp16(src, offset));
-            ByteVector v = ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 2, LE);
             for (int part = 0; part < 16 / lanes; part++) {
-                IntVector c = bytesToInts(v, false, part);
+                IntVector c = intsAt(src, offset + 2 + part * lanes, false);
                 int o = dstOffset + i + part * lanes;
                 toFloats(c.and(0x0F).add(delta)).mul(d).intoArray(dst, o);
                 toFloats(c.lanewise(VectorOperators.LSHR, 4).add(delta)).mul(d).intoArray(dst, o + 16);
@@ -338,12 +333,10 @@ final class SimdDot {
         int lanes = F.length();
         for (int i = 0; i < count; i += 32, offset += 34) {
             FloatVector d = FloatVector.broadcast(F, QuantBits.fp16(src, offset));
-            ByteVector v0 = ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 2, LE);
-            ByteVector v1 = ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 18, LE);
             for (int part = 0; part < 16 / lanes; part++) {
                 int o = dstOffset + i + part * lanes;
-                toFloats(bytesToInts(v0, true, part)).mul(d).intoArray(dst, o);
-                toFloats(bytesToInts(v1, true, part)).mul(d).intoArray(dst, o + 16);
+                toFloats(intsAt(src, offset + 2 + part * lanes, true)).mul(d).intoArray(dst, o);
+                toFloats(intsAt(src, offset + 18 + part * lanes, true)).mul(d).intoArray(dst, o + 16);
             }
         }
     }
@@ -377,15 +370,13 @@ final class SimdDot {
     private static void decodeQ4KPair(MemorySegment src, long qs, float scaleLow, float minLow, float scaleHigh,
             float minHigh, float[] dst, int o) {
         int lanes = F.length();
-        ByteVector v0 = ByteVector.fromMemorySegment(CodeUnpack.B16, src, qs, LE);
-        ByteVector v1 = ByteVector.fromMemorySegment(CodeUnpack.B16, src, qs + 16, LE);
         FloatVector sl = FloatVector.broadcast(F, scaleLow);
         FloatVector ml = FloatVector.broadcast(F, minLow);
         FloatVector sh = FloatVector.broadcast(F, scaleHigh);
         FloatVector mh = FloatVector.broadcast(F, minHigh);
         for (int part = 0; part < 16 / lanes; part++) {
-            IntVector c0 = bytesToInts(v0, false, part);
-            IntVector c1 = bytesToInts(v1, false, part);
+            IntVector c0 = intsAt(src, qs + part * lanes, false);
+            IntVector c1 = intsAt(src, qs + 16 + part * lanes, false);
             int p = o + part * lanes;
             toFloats(c0.and(0x0F)).mul(sl).sub(ml).intoArray(dst, p);
             toFloats(c1.and(0x0F)).mul(sl).sub(ml).intoArray(dst, p + 16);
@@ -405,15 +396,16 @@ final class SimdDot {
             for (int group = 0; group < 16; group++) {
                 int half = group >> 3;
                 int g = group & 7;
-                ByteVector l = ByteVector.fromMemorySegment(CodeUnpack.B16, src, offset + 64L * half + 16 * (g & 3), LE);
-                ByteVector h = ByteVector.fromMemorySegment(CodeUnpack.B16, src,
-                        offset + 128 + 32L * half + 16 * (g & 1), LE);
+                long l = offset + 64L * half + 16 * (g & 3);
+                long h = offset + 128 + 32L * half + 16 * (g & 1);
                 FloatVector scale = FloatVector.broadcast(F, d * src.get(ValueLayout.JAVA_BYTE, offset + 192 + group));
                 int lowShift = 4 * (g >> 2);
                 int highShift = 2 * (g >> 1);
                 for (int part = 0; part < 16 / lanes; part++) {
-                    IntVector nibbles = bytesToInts(l, false, part).lanewise(VectorOperators.LSHR, lowShift).and(0x0F);
-                    IntVector crumbs = bytesToInts(h, false, part).lanewise(VectorOperators.LSHR, highShift).and(3);
+                    IntVector nibbles = intsAt(src, l + part * lanes, false).lanewise(VectorOperators.LSHR, lowShift)
+                            .and(0x0F);
+                    IntVector crumbs = intsAt(src, h + part * lanes, false).lanewise(VectorOperators.LSHR, highShift)
+                            .and(3);
                     IntVector codes = nibbles.or(crumbs.lanewise(VectorOperators.LSHL, 4)).sub(32);
                     toFloats(codes).mul(scale).intoArray(dst, dstOffset + i + 16 * group + part * lanes);
                 }
