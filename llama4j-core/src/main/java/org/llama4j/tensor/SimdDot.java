@@ -158,8 +158,7 @@ final class SimdDot {
      * Q4_K: 256-value blocks of 8 groups of 32; value = {@code (d·sc)·q - dmin·m} (as {@link Q4KCodec}). Each 32
      * bytes of {@code qs} hold group {@code 2p} in their low and group {@code 2p+1} in their high nibbles. Each
      * value is formed with one fma ({@code q·(d·sc) - dmin·m}) and two accumulators alternate, which measured
-     * fastest; the 6-bit scales are unpacked from two loads in registers (per-byte segment reads cost a fifth of
-     * the kernel's time).
+     * fastest.
      */
     static float dotQ4K(MemorySegment src, long offset, float[] x, int xOffset, int count) {
         FloatVector acc0 = FloatVector.zero(F);
@@ -168,21 +167,12 @@ final class SimdDot {
         for (int i = 0; i < count; i += 256, offset += 144) {
             float d = QuantBits.fp16(src, offset);
             float dmin = QuantBits.fp16(src, offset + 2);
-            // 12 scale bytes: groups 0-3 keep scale / min in the low 6 bits of bytes 0-3 / 4-7; groups 4-7 have their
-            // low 4 bits in the nibbles of bytes 8-11 and their top 2 bits in the top bits of bytes 0-3 / 4-7
-            // (QuantBits.kScale / kMin), four groups per int.
-            long lo = src.get(LONG_LE, offset + 4);
-            int hi = src.get(INT_LE, offset + 12);
-            int scales03 = (int) lo & 0x3F3F3F3F;
-            int mins03 = (int) (lo >>> 32) & 0x3F3F3F3F;
-            int scales47 = (hi & 0x0F0F0F0F) | (((int) lo >>> 6) & 0x03030303) << 4;
-            int mins47 = ((hi >>> 4) & 0x0F0F0F0F) | (((int) (lo >>> 32) >>> 6) & 0x03030303) << 4;
+            long scales = q4kScales(src, offset);
+            long mins = q4kMins(src, offset);
             for (int pair = 0; pair < 4; pair++) {
                 long qs = offset + 16 + 32L * pair;
                 int xi = xOffset + i + 64 * pair;
-                int scales = pair < 2 ? scales03 : scales47;
-                int mins = pair < 2 ? mins03 : mins47;
-                int shift = 16 * (pair & 1);
+                int shift = 16 * pair;
                 FloatVector scaleLow = FloatVector.broadcast(F, d * ((scales >>> shift) & 0xFF));
                 FloatVector scaleHigh = FloatVector.broadcast(F, d * ((scales >>> (shift + 8)) & 0xFF));
                 FloatVector minLow = FloatVector.broadcast(F, -(dmin * ((mins >>> shift) & 0xFF)));
@@ -213,6 +203,29 @@ final class SimdDot {
     }
 
     private static final ThreadLocal<Q6KScratch> Q6K_SCRATCH = ThreadLocal.withInitial(Q6KScratch::new);
+
+    /**
+     * The 8 six-bit group scales of the Q4_K block at {@code offset}, group {@code g} in byte {@code g}, unpacked from
+     * two loads (per-byte segment reads cost the kernels a fifth of their time). Of the 12 scale bytes, groups 0-3
+     * keep scale / min in the low 6 bits of bytes 0-3 / 4-7; groups 4-7 have their low 4 bits in the nibbles of
+     * bytes 8-11 and their top 2 bits in the top bits of bytes 0-3 / 4-7 (as {@link QuantBits#kScale}).
+     */
+    private static long q4kScales(MemorySegment src, long offset) {
+        long lo = src.get(LONG_LE, offset + 4);
+        int hi = src.get(INT_LE, offset + 12);
+        int scales03 = (int) lo & 0x3F3F3F3F;
+        int scales47 = (hi & 0x0F0F0F0F) | (((int) lo >>> 6) & 0x03030303) << 4;
+        return (scales03 & 0xFFFFFFFFL) | (long) scales47 << 32;
+    }
+
+    /** The 8 six-bit group mins of a Q4_K block, as {@link #q4kScales} (and {@link QuantBits#kMin}). */
+    private static long q4kMins(MemorySegment src, long offset) {
+        long lo = src.get(LONG_LE, offset + 4);
+        int hi = src.get(INT_LE, offset + 12);
+        int mins03 = (int) (lo >>> 32) & 0x3F3F3F3F;
+        int mins47 = ((hi >>> 4) & 0x0F0F0F0F) | (((int) (lo >>> 32) >>> 6) & 0x03030303) << 4;
+        return (mins03 & 0xFFFFFFFFL) | (long) mins47 << 32;
+    }
 
     /**
      * Q6_K: 256-value blocks, two halves of 128, codes {@code (nibble | 16·crumb) - 32} with a scale {@code d·sc}
@@ -349,16 +362,10 @@ final class SimdDot {
         for (int i = 0; i < count; i += 256, offset += 144) {
             float d = QuantBits.fp16(src, offset);
             float dmin = QuantBits.fp16(src, offset + 2);
-            long lo = src.get(LONG_LE, offset + 4);
-            int hi = src.get(INT_LE, offset + 12);
-            int scales03 = (int) lo & 0x3F3F3F3F;
-            int mins03 = (int) (lo >>> 32) & 0x3F3F3F3F;
-            int scales47 = (hi & 0x0F0F0F0F) | (((int) lo >>> 6) & 0x03030303) << 4;
-            int mins47 = ((hi >>> 4) & 0x0F0F0F0F) | (((int) (lo >>> 32) >>> 6) & 0x03030303) << 4;
+            long scales = q4kScales(src, offset);
+            long mins = q4kMins(src, offset);
             for (int pair = 0; pair < 4; pair++) {
-                int scales = pair < 2 ? scales03 : scales47;
-                int mins = pair < 2 ? mins03 : mins47;
-                int shift = 16 * (pair & 1);
+                int shift = 16 * pair;
                 decodeQ4KPair(src, offset + 16 + 32L * pair, d * ((scales >>> shift) & 0xFF),
                         dmin * ((mins >>> shift) & 0xFF), d * ((scales >>> (shift + 8)) & 0xFF),
                         dmin * ((mins >>> (shift + 8)) & 0xFF), dst, dstOffset + i + 64 * pair);
