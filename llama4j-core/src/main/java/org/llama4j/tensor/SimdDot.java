@@ -393,28 +393,22 @@ final class SimdDot {
     }
 
     /**
-     * Q6_K (as {@link #dotQ6K}, one 16-value group per iteration): {@code (d·sc) * (q - 32)}. Decoding four groups
-     * from shared loads measured no faster (and overflows C2's inlining budget; two groups per step fit).
+     * Q6_K (the codes and scales of {@link #q6kUnpack}, as {@link #dotQ6K}): {@code (d·sc) * (q - 32)}, the
+     * decoder's one rounding.
      */
     static void decodeQ6K(MemorySegment src, long offset, float[] dst, int dstOffset, int count) {
+        Q6KScratch scratch = Q6K_SCRATCH.get();
+        byte[] codes = scratch.codes;
+        float[] scales = scratch.scales;
         int lanes = F.length();
-        for (int i = 0; i < count; i += 256, offset += 210) {
-            float d = QuantBits.fp16(src, offset + 208);
-            for (int group = 0; group < 16; group++) {
-                int half = group >> 3;
-                int g = group & 7;
-                long l = offset + 64L * half + 16 * (g & 3);
-                long h = offset + 128 + 32L * half + 16 * (g & 1);
-                FloatVector scale = FloatVector.broadcast(F, d * src.get(ValueLayout.JAVA_BYTE, offset + 192 + group));
-                int lowShift = 4 * (g >> 2);
-                int highShift = 2 * (g >> 1);
+        for (int start = 0; start < count; start += Q6K_CHUNK, offset += Q6K_CHUNK / 256 * 210) {
+            int n = Math.min(Q6K_CHUNK, count - start);
+            q6kUnpack(src, offset, n, codes, scales);
+            for (int j = 0; j < n; j += 16) {
+                FloatVector scale = FloatVector.broadcast(F, scales[j >> 4]);
                 for (int part = 0; part < 16 / lanes; part++) {
-                    IntVector nibbles = intsAt(src, l + part * lanes, false).lanewise(VectorOperators.LSHR, lowShift)
-                            .and(0x0F);
-                    IntVector crumbs = intsAt(src, h + part * lanes, false).lanewise(VectorOperators.LSHR, highShift)
-                            .and(3);
-                    IntVector codes = nibbles.or(crumbs.lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    toFloats(codes).mul(scale).intoArray(dst, dstOffset + i + 16 * group + part * lanes);
+                    int k = j + part * lanes;
+                    codesToFloats(codes, k).mul(scale).intoArray(dst, dstOffset + start + k);
                 }
             }
         }
