@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -222,13 +224,31 @@ class OpenAiHttpTest {
             }
         };
         try (ServerHarness slowServer = new ServerHarness(own, ServerHarness.options(), slow)) {
-            HttpRequest request = HttpRequest.newBuilder(URI.create(slowServer.base() + "/v1/completions"))
-                    .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(
-                            "{\"prompt\":\"hello\",\"max_tokens\":500,\"stream\":true}")).build();
-            HttpResponse<InputStream> r = slowServer.http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-            try (InputStream in = r.body()) {
-                assertThat(in.read(new byte[64])).isPositive();
+            // A raw socket, not HttpClient: closing HttpClient's body stream does not promise to close the TCP
+            // connection at once, and a connection left open absorbs the whole stream. A zero linger makes the
+            // close a reset, so the server's very next write fails, as it does when a real client dies.
+            URI base = URI.create(slowServer.base());
+            byte[] body = "{\"prompt\":\"hello\",\"max_tokens\":500,\"stream\":true}"
+                    .getBytes(StandardCharsets.UTF_8);
+            try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+                socket.setSoTimeout(30_000);
+                OutputStream out = socket.getOutputStream();
+                out.write(("POST /v1/completions HTTP/1.1\r\nHost: " + base.getAuthority()
+                        + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                out.write(body);
+                out.flush();
+                InputStream in = socket.getInputStream();
+                StringBuilder seen = new StringBuilder();
+                byte[] buffer = new byte[256];
+                while (!seen.toString().contains("data: ")) {
+                    int n = in.read(buffer);
+                    assertThat(n).as("the stream ended before its first event: %s", seen).isPositive();
+                    seen.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+                }
+                assertThat(seen.toString()).startsWith("HTTP/1.1 200");
                 awaitActiveSlots(slowServer, 1);
+                socket.setSoLinger(true, 0);
             }
             awaitActiveSlots(slowServer, 0);
             assertThat(slowServer.get("/metrics").body()).contains("llama4j_cancelled_total 1")
