@@ -11,6 +11,8 @@ import org.llama4j.tensor.BlockCodec;
 import org.llama4j.tensor.BlockCodecs;
 import org.llama4j.tensor.BlockTensor;
 import org.llama4j.tensor.GgmlType;
+import org.llama4j.tensor.InterleavedQ4_0Tensor;
+import org.llama4j.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -27,7 +29,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Matrix-vector products per weight type: the scalar reference ({@link BlockCodec#referenceDot} row by row), the
- * vectorized exact path and the 8-bit activation path, all on one thread so that their ratio is the kernel's
+ * vectorized exact path, the 8-bit activation path and {@link KernelMode#AUTO} (Q4_0 on its interleaved integer
+ * kernel), all on one thread so that their ratio is the kernel's
  * speed-up; plus the exact path on the shared multi-threaded runner. Weight GB/s = {@code weightBytes} (printed
  * at setup) / time per op. On a shared machine prefer {@link KernelRatios} (thread CPU time) for the ratios.
  *
@@ -52,6 +55,8 @@ public class KernelBenchmark {
     public String shape;
 
     private BlockTensor weights;
+    /** {@link #weights} as {@link KernelMode#AUTO} models hold them: Q4_0 interleaved for its integer kernel. */
+    private Tensor autoWeights;
     private float[] x;
     private float[] out;
     private ParallelRunner singleThread;
@@ -78,6 +83,8 @@ public class KernelBenchmark {
             x[i] = (float) rnd.nextGaussian();
         }
         out = new float[rows];
+        autoWeights = InterleavedQ4_0Tensor.supports(weights)
+                ? InterleavedQ4_0Tensor.interleave(weights, Arena.ofShared()) : weights;
         singleThread = new ParallelRunner(1);
         System.out.println("\nweightBytes " + type + " " + shape + " = " + weights.byteSize());
     }
@@ -106,6 +113,13 @@ public class KernelBenchmark {
     @Benchmark
     public float[] q8OneThread() {
         Kernels.matmul(singleThread, weights, x, 1, out, KernelMode.Q8_ACTIVATIONS);
+        return out;
+    }
+
+    /** As an {@code --activations auto} model computes decode: the interleaved integer kernel for Q4_0, else exact. */
+    @Benchmark
+    public float[] autoOneThread() {
+        Kernels.matmul(singleThread, autoWeights, x, 1, out, KernelMode.AUTO);
         return out;
     }
 

@@ -11,19 +11,21 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * {@code --activations exact|q8} and {@code --exact}: how the text model's products treat activations. The exact
- * float path is the default (and the faster one on the machines measured so far); {@code q8} quantizes activations
- * to 8 bits for integer dot products with quantized weights, as llama.cpp does. {@code --exact} is the explicit
- * spelling of the default, for scripts that must never run the 8-bit path.
+ * {@code --activations exact|q8|auto} and {@code --exact}: how the text model's products treat activations. The
+ * exact float path is the default; {@code q8} quantizes activations to 8 bits for integer dot products with
+ * quantized weights, as llama.cpp does; {@code auto} takes, per product, whichever of the two is faster here.
+ * {@code --exact} is the explicit spelling of the default, for scripts that must never run the 8-bit path.
  */
 final class ActivationsMixin {
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
 
-    @Option(names = "--activations", paramLabel = "exact|q8", converter = ModeConverter.class,
+    @Option(names = "--activations", paramLabel = "exact|q8|auto", converter = ModeConverter.class,
             description = "exact (default): float activations, equal to the dequantized references up to float"
                     + " rounding. q8: activations rounded to 8 bits for integer dot products with quantized"
-                    + " weights, as llama.cpp computes (float weights stay exact).")
+                    + " weights, as llama.cpp computes (float weights stay exact). auto: per product the faster of"
+                    + " the two (today: q8 for Q4_0 matrices in decode and small batches, exact elsewhere). q8 and"
+                    + " auto repack Q4_0 matrices at load.")
     KernelMode activations;
 
     @Option(names = "--exact", description = "The exact float-activation path (the default); conflicts with"
@@ -49,6 +51,7 @@ final class ActivationsMixin {
         return switch (mode) {
             case EXACT -> "exact";
             case Q8_ACTIVATIONS -> "q8";
+            case AUTO -> "auto";
         };
     }
 
@@ -61,7 +64,7 @@ final class ActivationsMixin {
                     return mode;
                 }
             }
-            throw new TypeConversionException("unknown activation mode '" + value + "': use exact or q8");
+            throw new TypeConversionException("unknown activation mode '" + value + "': use exact, q8 or auto");
         }
     }
 }

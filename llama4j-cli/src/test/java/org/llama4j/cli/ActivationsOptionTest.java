@@ -17,7 +17,7 @@ import org.llama4j.model.Llama4Model;
 import org.llama4j.model.synthetic.QuantRecipe.FileType;
 import org.llama4j.testing.TinyModels;
 
-/** {@code --activations exact|q8} and {@code --exact}: parsed strictly, and handed to the model loader. */
+/** {@code --activations exact|q8|auto} and {@code --exact}: parsed strictly, and handed to the model loader. */
 class ActivationsOptionTest {
     @TempDir
     Path tmp;
@@ -47,7 +47,7 @@ class ActivationsOptionTest {
     void unknownModeIsAUsageErrorNamingTheModes(String command) {
         CliRun r = CliRun.run(args(command, "--activations", "int4"));
         assertThat(r.code()).isEqualTo(2);
-        assertThat(r.err()).contains("--activations").contains("unknown activation mode 'int4': use exact or q8");
+        assertThat(r.err()).contains("--activations").contains("unknown activation mode 'int4': use exact, q8 or auto");
     }
 
     @Test
@@ -66,6 +66,28 @@ class ActivationsOptionTest {
         assertThat(maxAbs(exact, reference)).isLessThan(1e-4);
         assertThat(maxAbs(spelledOut, reference)).isLessThan(1e-4);
         assertThat(maxAbs(q8, reference)).isGreaterThan(1e-3);
+    }
+
+    @Test
+    void autoIsEightBitOnlyWhereTheIntegerKernelIsFaster() throws IOException {
+        Path q4 = TinyModels.gguf("tiny", FileType.Q4_0, 7);
+        Path q8 = TinyModels.gguf("tiny", FileType.Q8_0, 7);
+        CliRun both = CliRun.run(args("logits", "--exact", "--activations", "auto"));
+        assertThat(both.code()).isEqualTo(2);
+        assertThat(both.err()).contains("--exact and --activations auto contradict each other");
+        for (Path model : List.of(q4, q8)) {
+            float[] reference;
+            try (Llama4Model m = Llama4Model.load(model)) {
+                reference = m.newSession().ingestAll(new int[] {1, 2, 3, 4})[3];
+            }
+            float[] auto = logits(model, "--activations", "auto");
+            if (model == q4) {
+                // 4 tokens: a batch small enough for the interleaved Q4_0 integer kernel
+                assertThat(maxAbs(auto, reference)).isGreaterThan(1e-3);
+            } else {
+                assertThat(maxAbs(auto, reference)).as("Q8_0 has no faster integer kernel: exact").isLessThan(1e-4);
+            }
+        }
     }
 
     @Test

@@ -2,6 +2,7 @@ package org.llama4j.kernel;
 
 import java.util.Objects;
 import org.llama4j.tensor.BlockTensor;
+import org.llama4j.tensor.InterleavedQ4_0Tensor;
 import org.llama4j.tensor.Q8Activations;
 import org.llama4j.tensor.Tensor;
 
@@ -21,6 +22,13 @@ import org.llama4j.tensor.Tensor;
  * tensors); the work is split over column ranges.
  */
 public final class Kernels {
+    /**
+     * The largest batch {@link KernelMode#AUTO} gives the interleaved Q4_0 integer kernel: per vector it costs the
+     * same at any batch, while the float path gets cheaper per vector with the batch; they measured even at 4-5
+     * vectors (2048x2048, one thread, CPU time, IlBench in the session notes of issue 5).
+     */
+    public static final int INTERLEAVED_AUTO_MAX_BATCH = 4;
+
     /** Below this many multiply-adds a product runs on the calling thread (waking workers costs more). */
     private static final long PARALLEL_THRESHOLD = 1 << 15;
 
@@ -60,7 +68,21 @@ public final class Kernels {
         if (batch == 0) {
             return; // e.g. a prefill chunk with no position that wants logits
         }
-        RowRange kernel = rowKernel(w, firstRow, rows, xs, xOffset, cols, batch, out, outOffset, mode);
+        if (w instanceof InterleavedQ4_0Tensor interleaved) {
+            boolean integer = switch (mode) {
+                case EXACT -> false;
+                case Q8_ACTIVATIONS -> true;
+                case AUTO -> batch <= INTERLEAVED_AUTO_MAX_BATCH;
+            };
+            if (integer && firstRow % InterleavedQ4_0Tensor.ROWS == 0 && rows % InterleavedQ4_0Tensor.ROWS == 0) {
+                interleavedQ8(runner, interleaved, firstRow, rows, xs, xOffset, cols, batch, out, outOffset);
+                return;
+            }
+            w = interleaved.original();
+        }
+        // AUTO: no integer kernel here beats the float one
+        KernelMode rowMode = mode == KernelMode.AUTO ? KernelMode.EXACT : mode;
+        RowRange kernel = rowKernel(w, firstRow, rows, xs, xOffset, cols, batch, out, outOffset, rowMode);
         if ((long) rows * cols * batch < PARALLEL_THRESHOLD) {
             kernel.run(0, rows);
         } else {
@@ -68,6 +90,20 @@ public final class Kernels {
             int step = TiledMatMul.ROWS;
             runner.parallelFor((rows + step - 1) / step, 1,
                     (start, end) -> kernel.run(start * step, Math.min(rows, end * step)));
+        }
+    }
+
+    /** The 8-bit-activation product on row-interleaved Q4_0: parallel over whole groups of interleaved rows. */
+    private static void interleavedQ8(ParallelRunner runner, InterleavedQ4_0Tensor w, long firstRow, int rows,
+            float[] xs, int xOffset, int cols, int batch, float[] out, int outOffset) {
+        InterleavedQ4_0Tensor.PairedActivations x8 =
+                InterleavedQ4_0Tensor.pair(Q8Activations.quantize(xs, xOffset, cols, batch));
+        int group = InterleavedQ4_0Tensor.ROWS;
+        if ((long) rows * cols * batch < PARALLEL_THRESHOLD) {
+            w.dotRows(firstRow, rows, x8, out, outOffset, rows);
+        } else {
+            runner.parallelFor(rows / group, 1, (start, end) -> w.dotRows(firstRow + (long) start * group,
+                    (end - start) * group, x8, out, outOffset + start * group, rows));
         }
     }
 

@@ -3,8 +3,16 @@ package org.llama4j.model;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
 import org.llama4j.format.gguf.GgufFile;
 import org.llama4j.format.hf.HfModelFolder;
+import org.llama4j.kernel.KernelMode;
+import org.llama4j.tensor.BlockTensor;
+import org.llama4j.tensor.InterleavedQ4_0Tensor;
+import org.llama4j.tensor.Tensor;
 
 /** Opens a checkpoint (HF folder or GGUF file), reads its config and wires its tensors into {@link Llama4Weights}. */
 final class Llama4Loader {
@@ -22,7 +30,8 @@ final class Llama4Loader {
                 if (quantized == null) {
                     return new Llama4Model(config, weights, options.activations(), folder);
                 }
-                weights = LoadTimeQuantizer.quantize(weights, config, options.quantization().get(), quantized);
+                weights = LoadTimeQuantizer.quantize(weights, config, options.quantization().get(), quantized,
+                        options.activations() != KernelMode.EXACT);
                 // Routers (kept as stored) still read the mapped files: close those first, then the quantized data.
                 return new Llama4Model(config, weights, options.activations(), () -> {
                     try {
@@ -45,14 +54,47 @@ final class Llama4Loader {
                     + options.quantization().get().cliName() + " GGUF with llama.cpp's llama-quantize instead)");
         }
         GgufFile gguf = GgufFile.open(path);
+        Arena interleaved = options.activations() != KernelMode.EXACT ? Arena.ofShared() : null;
         try {
             Llama4Config config = Llama4GgufConfig.read(gguf);
-            TensorLookup tensors = new TensorLookup(path.toString(), gguf::findTensor);
-            return new Llama4Model(config, GgufWeightLayout.load(tensors, config), options.activations(), gguf);
+            TensorLookup tensors = new TensorLookup(path.toString(),
+                    interleaved == null ? gguf::findTensor : interleavingQ4_0(gguf::findTensor, interleaved));
+            Llama4Weights weights = GgufWeightLayout.load(tensors, config);
+            if (interleaved == null) {
+                return new Llama4Model(config, weights, options.activations(), gguf);
+            }
+            return new Llama4Model(config, weights, options.activations(), () -> {
+                try {
+                    gguf.close();
+                } finally {
+                    interleaved.close();
+                }
+            });
         } catch (RuntimeException e) {
             gguf.close();
+            if (interleaved != null) {
+                interleaved.close();
+            }
             throw e;
         }
+    }
+
+    /**
+     * With 8-bit activations ({@link KernelMode#Q8_ACTIVATIONS} or {@link KernelMode#AUTO}), Q4_0 matrices are repacked for {@link InterleavedQ4_0Tensor}'s integer kernel (once
+     * per name; the token embeddings are only ever read a row at a time and stay as they are), and the mapped
+     * pages of the originals are released.
+     */
+    private static Function<String, Optional<Tensor>> interleavingQ4_0(Function<String, Optional<Tensor>> finder,
+            Arena arena) {
+        Map<String, Optional<Tensor>> done = new HashMap<>();
+        return name -> done.computeIfAbsent(name, n -> finder.apply(n).map(t -> {
+            if (n.equals("token_embd.weight") || !InterleavedQ4_0Tensor.supports(t)) {
+                return t;
+            }
+            InterleavedQ4_0Tensor packed = InterleavedQ4_0Tensor.interleave((BlockTensor) t, arena);
+            packed.releaseOriginalPages();
+            return packed;
+        }));
     }
 
     /** The config of a checkpoint, without wiring its weights. */

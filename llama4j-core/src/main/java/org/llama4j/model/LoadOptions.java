@@ -12,8 +12,11 @@ import org.llama4j.model.synthetic.QuantRecipe.FileType;
  *                     this file type's ggml types, chosen per tensor as llama.cpp's {@code llama-quantize} chooses
  *                     them (see {@link LoadTimeQuantizer}); empty: the checkpoint's own types, read in place
  * @param activations  the loaded model's {@link Llama4Model#activations() activation mode}: {@link KernelMode#EXACT}
- *                     (the default) or {@link KernelMode#Q8_ACTIVATIONS} (8-bit activations for quantized weights,
- *                     as llama.cpp computes)
+ *                     (the default), {@link KernelMode#Q8_ACTIVATIONS} (8-bit activations for quantized weights,
+ *                     as llama.cpp computes) or {@link KernelMode#AUTO} (whichever is faster per product). The two
+ *                     8-bit modes repack Q4_0 matrices at load for their integer kernel
+ *                     ({@link org.llama4j.tensor.InterleavedQ4_0Tensor}): a second copy of those weights, built in
+ *                     about a second per GB
  */
 public record LoadOptions(Optional<FileType> quantization, KernelMode activations) {
     /** The checkpoint's weights as stored, nothing converted, exact products. */

@@ -15,6 +15,7 @@ import org.llama4j.tensor.BlockCodec;
 import org.llama4j.tensor.BlockCodecs;
 import org.llama4j.tensor.BlockTensor;
 import org.llama4j.tensor.GgmlType;
+import org.llama4j.tensor.InterleavedQ4_0Tensor;
 import org.llama4j.tensor.Tensor;
 
 /**
@@ -42,16 +43,23 @@ final class LoadTimeQuantizer {
 
     private final QuantRecipe recipe;
     private final Arena arena;
+    private final boolean interleaveQ4_0;
 
-    private LoadTimeQuantizer(QuantRecipe recipe, Arena arena) {
+    private LoadTimeQuantizer(QuantRecipe recipe, Arena arena, boolean interleaveQ4_0) {
         this.recipe = recipe;
         this.arena = arena;
+        this.interleaveQ4_0 = interleaveQ4_0;
     }
 
-    /** {@code weights} with every weight matrix quantized by {@code type}'s recipe into {@code arena}. */
-    static Llama4Weights quantize(Llama4Weights weights, Llama4Config c, QuantRecipe.FileType type, Arena arena) {
+    /**
+     * {@code weights} with every weight matrix quantized by {@code type}'s recipe into {@code arena} (a shared
+     * one: it is written in parallel); with {@code interleaveQ4_0}, Q4_0 matrices are also repacked for
+     * {@link InterleavedQ4_0Tensor}'s integer kernel, as a GGUF's are when loaded with 8-bit activations.
+     */
+    static Llama4Weights quantize(Llama4Weights weights, Llama4Config c, QuantRecipe.FileType type, Arena arena,
+            boolean interleaveQ4_0) {
         QuantRecipe recipe = new QuantRecipe(type, c.layerCount(), c.expertCount(), c.queriesPerKvHead());
-        return new LoadTimeQuantizer(recipe, arena).quantize(weights, c);
+        return new LoadTimeQuantizer(recipe, arena, interleaveQ4_0).quantize(weights, c);
     }
 
     private Llama4Weights quantize(Llama4Weights w, Llama4Config c) {
@@ -117,10 +125,10 @@ final class LoadTimeQuantizer {
         } else if (gateType == upType) {
             // Fused gate ‖ up (HF experts): rows are quantized independently, so one tensor of both halves holds
             // exactly the blocks of the two separate tensors.
-            gateUp = LinearMap.rowsAreOutputs(rows(gate + "+" + up, gateType, s.gateUp(), 0, 2 * f), 0, d, 2 * f);
+            gateUp = LinearMap.rowsAreOutputs(matrix(gate + "+" + up, gateType, s.gateUp(), 0, 2 * f), 0, d, 2 * f);
         } else {
-            gateUp = LinearMap.stacked(LinearMap.rowsAreOutputs(rows(gate, gateType, s.gateUp(), 0, f), 0, d, f),
-                    LinearMap.rowsAreOutputs(rows(up, upType, s.gateUp(), f, 2 * f), 0, d, f));
+            gateUp = LinearMap.stacked(LinearMap.rowsAreOutputs(matrix(gate, gateType, s.gateUp(), 0, f), 0, d, f),
+                    LinearMap.rowsAreOutputs(matrix(up, upType, s.gateUp(), f, 2 * f), 0, d, f));
         }
         return new SwiGlu(gateUp, map(down, type(down, experts, f, d), s.down()));
     }
@@ -140,7 +148,13 @@ final class LoadTimeQuantizer {
         if (m instanceof LinearMap.Stacked s) {
             return LinearMap.stacked(map(name + "[0]", type, s.first()), map(name + "[1]", type, s.second()));
         }
-        return LinearMap.rowsAreOutputs(rows(name, type, m, 0, m.outputSize()), 0, m.inputSize(), m.outputSize());
+        return LinearMap.rowsAreOutputs(matrix(name, type, m, 0, m.outputSize()), 0, m.inputSize(), m.outputSize());
+    }
+
+    /** {@link #rows}, interleaved too where asked and possible (the matrices of products, not the embeddings). */
+    private Tensor matrix(String name, GgmlType type, LinearMap m, int from, int to) {
+        BlockTensor t = rows(name, type, m, from, to);
+        return interleaveQ4_0 && InterleavedQ4_0Tensor.supports(t) ? InterleavedQ4_0Tensor.interleave(t, arena) : t;
     }
 
     /** Outputs {@code from .. to} of {@code m} (each a row of {@code m.inputSize()} weights) encoded as {@code type}. */

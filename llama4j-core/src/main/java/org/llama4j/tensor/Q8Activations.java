@@ -28,8 +28,8 @@ public final class Q8Activations {
     private final int length;
     private final int batch;
     /** The 8-bit values, stored widened to 16 bits: the integer kernel multiplies in 16-bit lanes. */
-    private final short[] q;
-    private final float[] scales;
+    final short[] q;
+    final float[] scales;
     private final int[] sums;
 
     private Q8Activations(float[] source, int sourceOffset, int length, int batch) {

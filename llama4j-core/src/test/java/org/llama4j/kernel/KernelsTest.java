@@ -12,6 +12,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.llama4j.tensor.BlockCodec;
 import org.llama4j.tensor.BlockTensor;
 import org.llama4j.tensor.GgmlType;
+import org.llama4j.tensor.InterleavedQ4_0Tensor;
 import org.llama4j.tensor.Q8Activations;
 
 /** The matrix drivers against per-row scalar references, on a runner of 3 threads (parallel paths taken). */
@@ -111,12 +112,104 @@ class KernelsTest {
             }
         }
         for (int i = 0; i < out.length; i++) {
-            assertEquals(expected[i], out[i], type + " output " + i);
             int b = i / ROWS;
             int r = i % ROWS;
+            // the same kernel: equal up to the rounding of lane reductions, which differs between JIT tiers
+            assertEquals(expected[i], out[i], 1e-6 * magnitude(w, r, xs, b * COLS), type + " output " + i);
             // and close to the exact product (the tight bound is tested in SimdKernelTest)
             assertTrue(Math.abs(out[i] - referenceRow(w, r, xs, b * COLS)) <= 0.02 * magnitude(w, r, xs, b * COLS));
         }
+    }
+
+    /**
+     * Interleaved Q4_0: with 8-bit activations, whole groups of rows (parallel, and a range starting past the first
+     * group) take the interleaved integer kernel, which computes the Q8 row kernel's integers; exact products and
+     * ranges that are not whole groups are the original tensor's, bit for bit.
+     */
+    @Test
+    void interleavedQ4_0TakesItsIntegerKernelForQ8AndIsTheOriginalOtherwise() {
+        Random rnd = new Random(7);
+        int rows = 304; // 19 groups of 16, above the parallel threshold
+        BlockTensor w = BlockTensor.quantize("w", GgmlType.Q4_0, gaussian(rnd, COLS * rows), COLS, rows);
+        int batch = 3;
+        float[] xs = gaussian(rnd, COLS * batch);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            InterleavedQ4_0Tensor packed = InterleavedQ4_0Tensor.interleave(w, arena);
+            Q8Activations x8 = Q8Activations.quantize(xs, 0, COLS, batch);
+            Q8Activations.Scratch scratch = new Q8Activations.Scratch(COLS);
+            for (int[] range : new int[][] {{0, rows}, {32, 256}, {8, 64}}) {
+                int first = range[0];
+                int n = range[1];
+                float[] q8 = new float[n * batch];
+                Kernels.matmul(RUNNER, packed, first, n, xs, 0, batch, q8, 0, KernelMode.Q8_ACTIVATIONS);
+                float[] rowKernel = new float[n * batch];
+                for (int r = 0; r < n; r++) {
+                    x8.dotRow(w, first + r, scratch, rowKernel, r, n);
+                }
+                for (int i = 0; i < q8.length; i++) {
+                    int r = first + i % n;
+                    double scale = magnitude(w, r, xs, i / n * COLS);
+                    assertTrue(Math.abs(q8[i] - rowKernel[i]) <= 1e-5 * scale, "rows " + first + "+" + n + " output "
+                            + i + ": " + q8[i] + " vs " + rowKernel[i]);
+                    if (first % InterleavedQ4_0Tensor.ROWS != 0) {
+                        // the original's Q8 row kernel, up to the JIT tier's rounding of lane reductions
+                        assertEquals(rowKernel[i], q8[i], 1e-6 * scale, "a range of partial groups: output " + i);
+                    }
+                }
+                float[] exact = new float[n * batch];
+                float[] original = new float[n * batch];
+                Kernels.matmul(RUNNER, packed, first, n, xs, 0, batch, exact, 0, KernelMode.EXACT);
+                Kernels.matmul(RUNNER, w, first, n, xs, 0, batch, original, 0, KernelMode.EXACT);
+                for (int i = 0; i < exact.length; i++) {
+                    // the original's exact kernel (8-bit activations would be ~1e-3 away)
+                    assertEquals(original[i], exact[i], 1e-6 * magnitude(w, first + i % n, xs, i / n * COLS),
+                            "exact output " + i);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link KernelMode#AUTO} computes each product as one of the two other modes: interleaved Q4_0 up to
+     * {@link Kernels#INTERLEAVED_AUTO_MAX_BATCH} vectors as {@code Q8_ACTIVATIONS}, larger batches and every other
+     * tensor as {@code EXACT}.
+     */
+    @Test
+    void autoIsTheIntegerKernelForSmallInterleavedBatchesAndExactOtherwise() {
+        Random rnd = new Random(8);
+        int rows = 64;
+        BlockTensor q4 = BlockTensor.quantize("q4", GgmlType.Q4_0, gaussian(rnd, COLS * rows), COLS, rows);
+        BlockTensor q8 = BlockTensor.quantize("q8", GgmlType.Q8_0, gaussian(rnd, COLS * rows), COLS, rows);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            InterleavedQ4_0Tensor packed = InterleavedQ4_0Tensor.interleave(q4, arena);
+            int largest = Kernels.INTERLEAVED_AUTO_MAX_BATCH;
+            for (int batch : new int[] {1, largest, largest + 1}) {
+                float[] xs = gaussian(rnd, COLS * batch);
+                KernelMode expectedMode = batch <= largest ? KernelMode.Q8_ACTIVATIONS : KernelMode.EXACT;
+                assertSameProduct(packed, xs, batch, KernelMode.AUTO, expectedMode, "interleaved batch " + batch);
+                assertSameProduct(q4, xs, batch, KernelMode.AUTO, KernelMode.EXACT, "plain Q4_0 batch " + batch);
+                assertSameProduct(q8, xs, batch, KernelMode.AUTO, KernelMode.EXACT, "Q8_0 batch " + batch);
+            }
+        }
+    }
+
+    /** {@code w} in {@code mode} equals {@code w} in {@code expected} (up to JIT rounding), and not the other mode. */
+    private static void assertSameProduct(org.llama4j.tensor.Tensor w, float[] xs, int batch, KernelMode mode,
+            KernelMode expected, String what) {
+        int rows = Math.toIntExact(w.rowCount());
+        float[] got = new float[rows * batch];
+        float[] want = new float[rows * batch];
+        float[] other = new float[rows * batch];
+        Kernels.matmul(RUNNER, w, xs, batch, got, mode);
+        Kernels.matmul(RUNNER, w, xs, batch, want, expected);
+        Kernels.matmul(RUNNER, w, xs, batch, other,
+                expected == KernelMode.EXACT ? KernelMode.Q8_ACTIVATIONS : KernelMode.EXACT);
+        double furthestFromOther = 0;
+        for (int i = 0; i < got.length; i++) {
+            assertEquals(want[i], got[i], 1e-6 * (Math.abs(want[i]) + 1), what + " output " + i);
+            furthestFromOther = Math.max(furthestFromOther, Math.abs(got[i] - other[i]));
+        }
+        assertTrue(furthestFromOther > 1e-4, what + ": the two modes must differ for this check to mean anything");
     }
 
     @ParameterizedTest

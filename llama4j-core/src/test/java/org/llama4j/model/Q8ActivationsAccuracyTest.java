@@ -12,7 +12,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.llama4j.kernel.KernelMode;
+import org.llama4j.kernel.LinearMap;
 import org.llama4j.model.synthetic.QuantRecipe.FileType;
+import org.llama4j.tensor.InterleavedQ4_0Tensor;
 import org.llama4j.testing.Fixtures;
 import org.llama4j.testing.TinyModels;
 
@@ -144,9 +146,29 @@ class Q8ActivationsAccuracyTest {
      * models fall into loops, which would repeat the same few contexts.
      */
     private static void assertTopTokenAgreement(String name, Path file) {
-        try (Llama4Model exact = Llama4Model.load(file)) {
+        assertTopTokenAgreement(name, file, KernelMode.Q8_ACTIVATIONS, InferenceSession.DEFAULT_BATCH);
+    }
+
+    /**
+     * {@link KernelMode#AUTO} on a Q4_0 model, one token per step as in decode (batches of one are where it takes
+     * the interleaved integer kernel): the same check as the 8-bit path.
+     */
+    @org.junit.jupiter.api.Test
+    void autoDecodingAQ4_0ModelAgreesWithTheExactPathOnTheTopToken() {
+        assertTopTokenAgreement("synthetic tiny Q4_0, auto, one token per step", TinyModels.gguf("tiny", FileType.Q4_0, 7),
+                KernelMode.AUTO, 1);
+    }
+
+    private static void assertTopTokenAgreement(String name, Path file, KernelMode mode, int stepTokens) {
+        // the mode is loaded as users load it, so Q4_0 files run on their interleaved copies
+        try (Llama4Model exact = Llama4Model.load(file);
+                Llama4Model q8 = Llama4Model.load(file, LoadOptions.DEFAULTS.withActivations(mode))) {
             assertThat(exact.activations()).as("the default").isEqualTo(KernelMode.EXACT);
-            Llama4Model q8 = exact.withActivations(KernelMode.Q8_ACTIVATIONS);
+            if (name.contains("Q4_0") && mode != KernelMode.EXACT) {
+                assertThat(((LinearMap.RowsAreOutputs) q8.weights().blocks().get(0).query()).tensor())
+                        .as(name + ": attn_q interleaved for the integer kernel")
+                        .isInstanceOf(InterleavedQ4_0Tensor.class);
+            }
             Llama4Config c = exact.config();
             int length = Math.min(SEQUENCE_LENGTH, c.contextLength());
             SplittableRandom random = new SplittableRandom(42);
@@ -160,7 +182,7 @@ class Q8ActivationsAccuracyTest {
                     tokens[i] = random.nextInt(c.vocabSize());
                 }
                 float[][] reference = exact.newSession().ingestAll(tokens);
-                float[][] quantized = q8.newSession().ingestAll(tokens);
+                float[][] quantized = new InferenceSession(q8, new KvCache(c), stepTokens).ingestAll(tokens);
                 for (int p = 0; p < length; p++) {
                     if (Goldens.argmax(reference[p]) == Goldens.argmax(quantized[p])) {
                         agree++;

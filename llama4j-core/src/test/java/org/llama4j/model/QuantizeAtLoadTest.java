@@ -98,6 +98,31 @@ class QuantizeAtLoadTest {
     }
 
     /**
+     * With 8-bit activations, Q4_0 quantized at load is interleaved for the integer kernel as a Q4_0 GGUF's is,
+     * and both compute the same logits.
+     */
+    @Test
+    void q4_0QuantizedAtLoadIsInterleavedForEightBitActivationsLikeTheGguf() throws IOException {
+        Path gguf = quantizedGguf(FileType.Q4_0);
+        int[] tokens = Goldens.ints(Goldens.index(scout()).get("sequences").get(2).get("tokens"));
+        LoadOptions q8 = LoadOptions.DEFAULTS.withActivations(org.llama4j.kernel.KernelMode.Q8_ACTIVATIONS);
+        try (Llama4Model atLoad = Llama4Model.load(scout(), q8.withQuantization(FileType.Q4_0));
+             Llama4Model fromGguf = Llama4Model.load(gguf, q8)) {
+            for (Llama4Model m : List.of(atLoad, fromGguf)) {
+                assertThat(((LinearMap.RowsAreOutputs) m.weights().blocks().get(0).query()).tensor())
+                        .isInstanceOf(org.llama4j.tensor.InterleavedQ4_0Tensor.class);
+                assertThat(m.weights().tokenEmbeddings()).as("embeddings are read by row: not interleaved")
+                        .isInstanceOf(BlockTensor.class);
+            }
+            float[][] a = atLoad.newSession().ingestAll(tokens);
+            float[][] b = fromGguf.newSession().ingestAll(tokens);
+            for (int p = 0; p < tokens.length; p++) {
+                assertThat(Goldens.maxAbs(a[p], b[p], 0)).as("position %d", p).isLessThan(SAME_WEIGHTS_TOL);
+            }
+        }
+    }
+
+    /**
      * Against the bf16 path, the error levels of the README's llama.cpp-quantized tiny-scout files (dequantized
      * reference vs unquantized reference, sequences of 7 and 40: Q8_0 max 0.0998-0.101 / rms 0.0166-0.0171,
      * argmax 0.97-1; Q4_0 max 1.58-2.01 / rms 0.263-0.302, argmax 0.43-0.47), with a 1.5× margin, and at least a
