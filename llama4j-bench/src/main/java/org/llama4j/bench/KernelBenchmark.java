@@ -11,7 +11,7 @@ import org.llama4j.tensor.BlockCodec;
 import org.llama4j.tensor.BlockCodecs;
 import org.llama4j.tensor.BlockTensor;
 import org.llama4j.tensor.GgmlType;
-import org.llama4j.tensor.InterleavedQ4_0Tensor;
+import org.llama4j.tensor.InterleavedQ4Tensor;
 import org.llama4j.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -83,8 +83,8 @@ public class KernelBenchmark {
             x[i] = (float) rnd.nextGaussian();
         }
         out = new float[rows];
-        autoWeights = InterleavedQ4_0Tensor.supports(weights)
-                ? InterleavedQ4_0Tensor.interleave(weights, Arena.ofShared()) : weights;
+        autoWeights = InterleavedQ4Tensor.supports(weights)
+                ? InterleavedQ4Tensor.interleave(weights, Arena.ofShared()) : weights;
         singleThread = new ParallelRunner(1);
         System.out.println("\nweightBytes " + type + " " + shape + " = " + weights.byteSize());
     }

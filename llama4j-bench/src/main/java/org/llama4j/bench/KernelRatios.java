@@ -8,7 +8,7 @@ import org.llama4j.kernel.ParallelRunner;
 import org.llama4j.tensor.BlockCodec;
 import org.llama4j.tensor.BlockTensor;
 import org.llama4j.tensor.GgmlType;
-import org.llama4j.tensor.InterleavedQ4_0Tensor;
+import org.llama4j.tensor.InterleavedQ4Tensor;
 import org.llama4j.tensor.Tensor;
 
 /**
@@ -43,7 +43,7 @@ public final class KernelRatios {
                 float[] xs = CpuTimeRounds.gaussian(rnd, BATCH * COLS);
                 float[] out = new float[ROWS];
                 float[] outs = new float[BATCH * ROWS];
-                Tensor auto = InterleavedQ4_0Tensor.supports(w) ? InterleavedQ4_0Tensor.interleave(w, arena) : w;
+                Tensor auto = InterleavedQ4Tensor.supports(w) ? InterleavedQ4Tensor.interleave(w, arena) : w;
                 Runnable[] variants = {
                     () -> {
                         for (int r = 0; r < ROWS; r++) {

@@ -97,8 +97,12 @@ class ActivationsOptionTest {
                 "--verbose", "--activations", "q8");
         assertThat(q8.code()).as(q8.err()).isZero();
         assertThat(q8.err()).contains("| q8 activations");
-        CliRun exact = CliRun.run("generate", "--model", model.toString(), "-p", "hi", "-n", "2", "--temperature",
+        CliRun byDefault = CliRun.run("generate", "--model", model.toString(), "-p", "hi", "-n", "2", "--temperature",
                 "0", "--verbose");
+        assertThat(byDefault.code()).as(byDefault.err()).isZero();
+        assertThat(byDefault.err()).as("generation's default").contains("| auto activations");
+        CliRun exact = CliRun.run("generate", "--model", model.toString(), "-p", "hi", "-n", "2", "--temperature",
+                "0", "--verbose", "--exact");
         assertThat(exact.code()).as(exact.err()).isZero();
         assertThat(exact.err()).contains("| exact activations");
     }

@@ -53,7 +53,7 @@ class BenchCommandTest {
         assertThat(r.get("threads").asInt()).isEqualTo(1);
         assertEngine(r.get("llama4j"));
         assertThat(r.get("llama4j").get("threads").asInt()).isPositive();
-        assertThat(r.get("llama4j").get("activations").asText()).isEqualTo("exact");
+        assertThat(r.get("llama4j").get("activations").asText()).as("generation's default").isEqualTo("auto");
         assertThat(r.get("llamacpp").isNull()).isTrue();
         for (String ratio : List.of("ratio_prefill", "ratio_decode", "ratio_time_to_first_token", "ratio_load")) {
             assertThat(r.has(ratio)).as(ratio).isTrue();

@@ -2,7 +2,7 @@ package org.llama4j.kernel;
 
 import java.util.Objects;
 import org.llama4j.tensor.BlockTensor;
-import org.llama4j.tensor.InterleavedQ4_0Tensor;
+import org.llama4j.tensor.InterleavedQ4Tensor;
 import org.llama4j.tensor.Q8Activations;
 import org.llama4j.tensor.Tensor;
 
@@ -68,13 +68,13 @@ public final class Kernels {
         if (batch == 0) {
             return; // e.g. a prefill chunk with no position that wants logits
         }
-        if (w instanceof InterleavedQ4_0Tensor interleaved) {
+        if (w instanceof InterleavedQ4Tensor interleaved) {
             boolean integer = switch (mode) {
                 case EXACT -> false;
                 case Q8_ACTIVATIONS -> true;
                 case AUTO -> batch <= INTERLEAVED_AUTO_MAX_BATCH;
             };
-            if (integer && firstRow % InterleavedQ4_0Tensor.ROWS == 0 && rows % InterleavedQ4_0Tensor.ROWS == 0) {
+            if (integer && firstRow % InterleavedQ4Tensor.ROWS == 0 && rows % InterleavedQ4Tensor.ROWS == 0) {
                 interleavedQ8(runner, interleaved, firstRow, rows, xs, xOffset, cols, batch, out, outOffset);
                 return;
             }
@@ -94,11 +94,11 @@ public final class Kernels {
     }
 
     /** The 8-bit-activation product on row-interleaved Q4_0: parallel over whole groups of interleaved rows. */
-    private static void interleavedQ8(ParallelRunner runner, InterleavedQ4_0Tensor w, long firstRow, int rows,
+    private static void interleavedQ8(ParallelRunner runner, InterleavedQ4Tensor w, long firstRow, int rows,
             float[] xs, int xOffset, int cols, int batch, float[] out, int outOffset) {
-        InterleavedQ4_0Tensor.PairedActivations x8 =
-                InterleavedQ4_0Tensor.pair(Q8Activations.quantize(xs, xOffset, cols, batch));
-        int group = InterleavedQ4_0Tensor.ROWS;
+        InterleavedQ4Tensor.PairedActivations x8 =
+                InterleavedQ4Tensor.pair(Q8Activations.quantize(xs, xOffset, cols, batch));
+        int group = InterleavedQ4Tensor.ROWS;
         if ((long) rows * cols * batch < PARALLEL_THRESHOLD) {
             w.dotRows(firstRow, rows, x8, out, outOffset, rows);
         } else {

@@ -11,7 +11,7 @@ import org.llama4j.format.gguf.GgufFile;
 import org.llama4j.format.hf.HfModelFolder;
 import org.llama4j.kernel.KernelMode;
 import org.llama4j.tensor.BlockTensor;
-import org.llama4j.tensor.InterleavedQ4_0Tensor;
+import org.llama4j.tensor.InterleavedQ4Tensor;
 import org.llama4j.tensor.Tensor;
 
 /** Opens a checkpoint (HF folder or GGUF file), reads its config and wires its tensors into {@link Llama4Weights}. */
@@ -80,7 +80,7 @@ final class Llama4Loader {
     }
 
     /**
-     * With 8-bit activations ({@link KernelMode#Q8_ACTIVATIONS} or {@link KernelMode#AUTO}), Q4_0 matrices are repacked for {@link InterleavedQ4_0Tensor}'s integer kernel (once
+     * With 8-bit activations ({@link KernelMode#Q8_ACTIVATIONS} or {@link KernelMode#AUTO}), Q4_0 matrices are repacked for {@link InterleavedQ4Tensor}'s integer kernel (once
      * per name; the token embeddings are only ever read a row at a time and stay as they are), and the mapped
      * pages of the originals are released.
      */
@@ -88,10 +88,10 @@ final class Llama4Loader {
             Arena arena) {
         Map<String, Optional<Tensor>> done = new HashMap<>();
         return name -> done.computeIfAbsent(name, n -> finder.apply(n).map(t -> {
-            if (n.equals("token_embd.weight") || !InterleavedQ4_0Tensor.supports(t)) {
+            if (n.equals("token_embd.weight") || !InterleavedQ4Tensor.supports(t)) {
                 return t;
             }
-            InterleavedQ4_0Tensor packed = InterleavedQ4_0Tensor.interleave((BlockTensor) t, arena);
+            InterleavedQ4Tensor packed = InterleavedQ4Tensor.interleave((BlockTensor) t, arena);
             packed.releaseOriginalPages();
             return packed;
         }));

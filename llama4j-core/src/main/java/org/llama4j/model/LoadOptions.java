@@ -15,7 +15,7 @@ import org.llama4j.model.synthetic.QuantRecipe.FileType;
  *                     (the default), {@link KernelMode#Q8_ACTIVATIONS} (8-bit activations for quantized weights,
  *                     as llama.cpp computes) or {@link KernelMode#AUTO} (whichever is faster per product). The two
  *                     8-bit modes repack Q4_0 matrices at load for their integer kernel
- *                     ({@link org.llama4j.tensor.InterleavedQ4_0Tensor}): a second copy of those weights, built in
+ *                     ({@link org.llama4j.tensor.InterleavedQ4Tensor}): a second copy of those weights, built in
  *                     about a second per GB
  */
 public record LoadOptions(Optional<FileType> quantization, KernelMode activations) {

@@ -15,7 +15,7 @@ import org.llama4j.tensor.BlockCodec;
 import org.llama4j.tensor.BlockCodecs;
 import org.llama4j.tensor.BlockTensor;
 import org.llama4j.tensor.GgmlType;
-import org.llama4j.tensor.InterleavedQ4_0Tensor;
+import org.llama4j.tensor.InterleavedQ4Tensor;
 import org.llama4j.tensor.Tensor;
 
 /**
@@ -54,7 +54,7 @@ final class LoadTimeQuantizer {
     /**
      * {@code weights} with every weight matrix quantized by {@code type}'s recipe into {@code arena} (a shared
      * one: it is written in parallel); with {@code interleaveQ4_0}, Q4_0 matrices are also repacked for
-     * {@link InterleavedQ4_0Tensor}'s integer kernel, as a GGUF's are when loaded with 8-bit activations.
+     * {@link InterleavedQ4Tensor}'s integer kernel, as a GGUF's are when loaded with 8-bit activations.
      */
     static Llama4Weights quantize(Llama4Weights weights, Llama4Config c, QuantRecipe.FileType type, Arena arena,
             boolean interleaveQ4_0) {
@@ -154,7 +154,7 @@ final class LoadTimeQuantizer {
     /** {@link #rows}, interleaved too where asked and possible (the matrices of products, not the embeddings). */
     private Tensor matrix(String name, GgmlType type, LinearMap m, int from, int to) {
         BlockTensor t = rows(name, type, m, from, to);
-        return interleaveQ4_0 && InterleavedQ4_0Tensor.supports(t) ? InterleavedQ4_0Tensor.interleave(t, arena) : t;
+        return interleaveQ4_0 && InterleavedQ4Tensor.supports(t) ? InterleavedQ4Tensor.interleave(t, arena) : t;
     }
 
     /** Outputs {@code from .. to} of {@code m} (each a row of {@code m.inputSize()} weights) encoded as {@code type}. */

@@ -210,7 +210,7 @@ final class SimdDot {
      * keep scale / min in the low 6 bits of bytes 0-3 / 4-7; groups 4-7 have their low 4 bits in the nibbles of
      * bytes 8-11 and their top 2 bits in the top bits of bytes 0-3 / 4-7 (as {@link QuantBits#kScale}).
      */
-    private static long q4kScales(MemorySegment src, long offset) {
+    static long q4kScales(MemorySegment src, long offset) {
         long lo = src.get(LONG_LE, offset + 4);
         int hi = src.get(INT_LE, offset + 12);
         int scales03 = (int) lo & 0x3F3F3F3F;
@@ -219,7 +219,7 @@ final class SimdDot {
     }
 
     /** The 8 six-bit group mins of a Q4_K block, as {@link #q4kScales} (and {@link QuantBits#kMin}). */
-    private static long q4kMins(MemorySegment src, long offset) {
+    static long q4kMins(MemorySegment src, long offset) {
         long lo = src.get(LONG_LE, offset + 4);
         int hi = src.get(INT_LE, offset + 12);
         int mins03 = (int) (lo >>> 32) & 0x3F3F3F3F;

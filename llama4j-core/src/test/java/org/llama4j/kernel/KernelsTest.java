@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.llama4j.tensor.BlockCodec;
 import org.llama4j.tensor.BlockTensor;
 import org.llama4j.tensor.GgmlType;
-import org.llama4j.tensor.InterleavedQ4_0Tensor;
+import org.llama4j.tensor.InterleavedQ4Tensor;
 import org.llama4j.tensor.Q8Activations;
 
 /** The matrix drivers against per-row scalar references, on a runner of 3 threads (parallel paths taken). */
@@ -126,15 +126,16 @@ class KernelsTest {
      * group) take the interleaved integer kernel, which computes the Q8 row kernel's integers; exact products and
      * ranges that are not whole groups are the original tensor's, bit for bit.
      */
-    @Test
-    void interleavedQ4_0TakesItsIntegerKernelForQ8AndIsTheOriginalOtherwise() {
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q4_K"})
+    void interleavedQ4TakesItsIntegerKernelForQ8AndIsTheOriginalOtherwise(GgmlType type) {
         Random rnd = new Random(7);
         int rows = 304; // 19 groups of 16, above the parallel threshold
-        BlockTensor w = BlockTensor.quantize("w", GgmlType.Q4_0, gaussian(rnd, COLS * rows), COLS, rows);
+        BlockTensor w = BlockTensor.quantize("w", type, gaussian(rnd, COLS * rows), COLS, rows);
         int batch = 3;
         float[] xs = gaussian(rnd, COLS * batch);
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
-            InterleavedQ4_0Tensor packed = InterleavedQ4_0Tensor.interleave(w, arena);
+            InterleavedQ4Tensor packed = InterleavedQ4Tensor.interleave(w, arena);
             Q8Activations x8 = Q8Activations.quantize(xs, 0, COLS, batch);
             Q8Activations.Scratch scratch = new Q8Activations.Scratch(COLS);
             for (int[] range : new int[][] {{0, rows}, {32, 256}, {8, 64}}) {
@@ -151,7 +152,7 @@ class KernelsTest {
                     double scale = magnitude(w, r, xs, i / n * COLS);
                     assertTrue(Math.abs(q8[i] - rowKernel[i]) <= 1e-5 * scale, "rows " + first + "+" + n + " output "
                             + i + ": " + q8[i] + " vs " + rowKernel[i]);
-                    if (first % InterleavedQ4_0Tensor.ROWS != 0) {
+                    if (first % InterleavedQ4Tensor.ROWS != 0) {
                         // the original's Q8 row kernel, up to the JIT tier's rounding of lane reductions
                         assertEquals(rowKernel[i], q8[i], 1e-6 * scale, "a range of partial groups: output " + i);
                     }
@@ -174,20 +175,21 @@ class KernelsTest {
      * {@link Kernels#INTERLEAVED_AUTO_MAX_BATCH} vectors as {@code Q8_ACTIVATIONS}, larger batches and every other
      * tensor as {@code EXACT}.
      */
-    @Test
-    void autoIsTheIntegerKernelForSmallInterleavedBatchesAndExactOtherwise() {
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q4_K"})
+    void autoIsTheIntegerKernelForSmallInterleavedBatchesAndExactOtherwise(GgmlType type) {
         Random rnd = new Random(8);
         int rows = 64;
-        BlockTensor q4 = BlockTensor.quantize("q4", GgmlType.Q4_0, gaussian(rnd, COLS * rows), COLS, rows);
+        BlockTensor q4 = BlockTensor.quantize("q4", type, gaussian(rnd, COLS * rows), COLS, rows);
         BlockTensor q8 = BlockTensor.quantize("q8", GgmlType.Q8_0, gaussian(rnd, COLS * rows), COLS, rows);
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
-            InterleavedQ4_0Tensor packed = InterleavedQ4_0Tensor.interleave(q4, arena);
+            InterleavedQ4Tensor packed = InterleavedQ4Tensor.interleave(q4, arena);
             int largest = Kernels.INTERLEAVED_AUTO_MAX_BATCH;
             for (int batch : new int[] {1, largest, largest + 1}) {
                 float[] xs = gaussian(rnd, COLS * batch);
                 KernelMode expectedMode = batch <= largest ? KernelMode.Q8_ACTIVATIONS : KernelMode.EXACT;
-                assertSameProduct(packed, xs, batch, KernelMode.AUTO, expectedMode, "interleaved batch " + batch);
-                assertSameProduct(q4, xs, batch, KernelMode.AUTO, KernelMode.EXACT, "plain Q4_0 batch " + batch);
+                assertSameProduct(packed, xs, batch, KernelMode.AUTO, expectedMode, type + " interleaved batch " + batch);
+                assertSameProduct(q4, xs, batch, KernelMode.AUTO, KernelMode.EXACT, "plain " + type + " batch " + batch);
                 assertSameProduct(q8, xs, batch, KernelMode.AUTO, KernelMode.EXACT, "Q8_0 batch " + batch);
             }
         }

@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.llama4j.kernel.KernelMode;
 import org.llama4j.kernel.LinearMap;
 import org.llama4j.model.synthetic.QuantRecipe.FileType;
-import org.llama4j.tensor.InterleavedQ4_0Tensor;
+import org.llama4j.tensor.InterleavedQ4Tensor;
 import org.llama4j.testing.Fixtures;
 import org.llama4j.testing.TinyModels;
 
@@ -150,13 +150,14 @@ class Q8ActivationsAccuracyTest {
     }
 
     /**
-     * {@link KernelMode#AUTO} on a Q4_0 model, one token per step as in decode (batches of one are where it takes
-     * the interleaved integer kernel): the same check as the 8-bit path.
+     * {@link KernelMode#AUTO} on Q4_0 and Q4_K_M models, one token per step as in decode (batches of one are where
+     * it takes the interleaved integer kernel): the same check as the 8-bit path.
      */
-    @org.junit.jupiter.api.Test
-    void autoDecodingAQ4_0ModelAgreesWithTheExactPathOnTheTopToken() {
-        assertTopTokenAgreement("synthetic tiny Q4_0, auto, one token per step", TinyModels.gguf("tiny", FileType.Q4_0, 7),
-                KernelMode.AUTO, 1);
+    @ParameterizedTest(name = "synthetic tiny {0}")
+    @org.junit.jupiter.params.provider.EnumSource(value = FileType.class, names = {"Q4_0", "Q4_K_M"})
+    void autoDecodingAgreesWithTheExactPathOnTheTopToken(FileType type) {
+        assertTopTokenAgreement("synthetic tiny " + type + ", auto, one token per step",
+                TinyModels.gguf("tiny", type, 7), KernelMode.AUTO, 1);
     }
 
     private static void assertTopTokenAgreement(String name, Path file, KernelMode mode, int stepTokens) {
@@ -164,10 +165,10 @@ class Q8ActivationsAccuracyTest {
         try (Llama4Model exact = Llama4Model.load(file);
                 Llama4Model q8 = Llama4Model.load(file, LoadOptions.DEFAULTS.withActivations(mode))) {
             assertThat(exact.activations()).as("the default").isEqualTo(KernelMode.EXACT);
-            if (name.contains("Q4_0") && mode != KernelMode.EXACT) {
+            if ((name.contains("Q4_0") || name.contains("Q4_K")) && mode != KernelMode.EXACT) {
                 assertThat(((LinearMap.RowsAreOutputs) q8.weights().blocks().get(0).query()).tensor())
                         .as(name + ": attn_q interleaved for the integer kernel")
-                        .isInstanceOf(InterleavedQ4_0Tensor.class);
+                        .isInstanceOf(InterleavedQ4Tensor.class);
             }
             Llama4Config c = exact.config();
             int length = Math.min(SEQUENCE_LENGTH, c.contextLength());

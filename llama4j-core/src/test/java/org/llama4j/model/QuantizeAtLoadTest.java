@@ -110,7 +110,7 @@ class QuantizeAtLoadTest {
              Llama4Model fromGguf = Llama4Model.load(gguf, q8)) {
             for (Llama4Model m : List.of(atLoad, fromGguf)) {
                 assertThat(((LinearMap.RowsAreOutputs) m.weights().blocks().get(0).query()).tensor())
-                        .isInstanceOf(org.llama4j.tensor.InterleavedQ4_0Tensor.class);
+                        .isInstanceOf(org.llama4j.tensor.InterleavedQ4Tensor.class);
                 assertThat(m.weights().tokenEmbeddings()).as("embeddings are read by row: not interleaved")
                         .isInstanceOf(BlockTensor.class);
             }
