@@ -27,8 +27,8 @@ final class ActivationsMixin {
                     + " (the default of logits). q8: activations rounded to 8 bits for integer dot products with"
                     + " quantized weights, as llama.cpp computes (float weights stay exact). auto: per product the"
                     + " faster of the two: q8 for Q4_0 and Q4_K matrices in decode and small batches, exact"
-                    + " elsewhere (the default of generate, chat, serve and bench). q8 and auto repack Q4_0 and Q4_K"
-                    + " matrices at load.")
+                    + " elsewhere (the default of generate, chat, serve and bench). q8 and auto repack each Q4_0 and Q4_K"
+                    + " matrix on its first use.")
     KernelMode activations;
 
     @Option(names = "--exact", description = "The exact float-activation path; conflicts with --activations q8"

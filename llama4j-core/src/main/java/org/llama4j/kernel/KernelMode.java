@@ -15,7 +15,7 @@ public enum KernelMode {
     Q8_ACTIVATIONS,
     /**
      * The faster of the two per product, as measured on this engine's kernels: 8-bit activations where an integer
-     * kernel beats the float one ({@link org.llama4j.tensor.InterleavedQ4Tensor Q4_0 repacked at load}, for up
+     * kernel beats the float one ({@link org.llama4j.tensor.InterleavedQ4Tensor Q4_0 and Q4_K, repacked}, for up
      * to {@link Kernels#INTERLEAVED_AUTO_MAX_BATCH} vectors: decode and small MoE expert batches), {@link #EXACT}
      * everywhere else (other types, where llama4j's row-wise integer kernels are slower than its float ones, and
      * large prefill batches, where the float register tiles win). Each product is computed exactly as in one of

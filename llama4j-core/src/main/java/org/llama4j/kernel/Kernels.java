@@ -96,6 +96,7 @@ public final class Kernels {
     /** The 8-bit-activation product on row-interleaved Q4_0: parallel over whole groups of interleaved rows. */
     private static void interleavedQ8(ParallelRunner runner, InterleavedQ4Tensor w, long firstRow, int rows,
             float[] xs, int xOffset, int cols, int batch, float[] out, int outOffset) {
+        w.pack(); // the first product repacks the weights here, not in each worker
         InterleavedQ4Tensor.PairedActivations x8 =
                 InterleavedQ4Tensor.pair(Q8Activations.quantize(xs, xOffset, cols, batch));
         int group = InterleavedQ4Tensor.ROWS;

@@ -58,7 +58,7 @@ final class Llama4Loader {
         try {
             Llama4Config config = Llama4GgufConfig.read(gguf);
             TensorLookup tensors = new TensorLookup(path.toString(),
-                    interleaved == null ? gguf::findTensor : interleavingQ4_0(gguf::findTensor, interleaved));
+                    interleaved == null ? gguf::findTensor : interleavingQ4(gguf::findTensor, interleaved));
             Llama4Weights weights = GgufWeightLayout.load(tensors, config);
             if (interleaved == null) {
                 return new Llama4Model(config, weights, options.activations(), gguf);
@@ -80,20 +80,18 @@ final class Llama4Loader {
     }
 
     /**
-     * With 8-bit activations ({@link KernelMode#Q8_ACTIVATIONS} or {@link KernelMode#AUTO}), Q4_0 matrices are repacked for {@link InterleavedQ4Tensor}'s integer kernel (once
-     * per name; the token embeddings are only ever read a row at a time and stay as they are), and the mapped
-     * pages of the originals are released.
+     * With 8-bit activations ({@link KernelMode#Q8_ACTIVATIONS} or {@link KernelMode#AUTO}), Q4_0 and Q4_K
+     * matrices are wrapped for {@link InterleavedQ4Tensor}'s integer kernel, which repacks each on its first use
+     * (once per name; the token embeddings are only ever read a row at a time and stay as they are).
      */
-    private static Function<String, Optional<Tensor>> interleavingQ4_0(Function<String, Optional<Tensor>> finder,
+    private static Function<String, Optional<Tensor>> interleavingQ4(Function<String, Optional<Tensor>> finder,
             Arena arena) {
         Map<String, Optional<Tensor>> done = new HashMap<>();
         return name -> done.computeIfAbsent(name, n -> finder.apply(n).map(t -> {
             if (n.equals("token_embd.weight") || !InterleavedQ4Tensor.supports(t)) {
                 return t;
             }
-            InterleavedQ4Tensor packed = InterleavedQ4Tensor.interleave((BlockTensor) t, arena);
-            packed.releaseOriginalPages();
-            return packed;
+            return InterleavedQ4Tensor.interleave((BlockTensor) t, arena);
         }));
     }
 

@@ -14,9 +14,10 @@ import org.llama4j.model.synthetic.QuantRecipe.FileType;
  * @param activations  the loaded model's {@link Llama4Model#activations() activation mode}: {@link KernelMode#EXACT}
  *                     (the default), {@link KernelMode#Q8_ACTIVATIONS} (8-bit activations for quantized weights,
  *                     as llama.cpp computes) or {@link KernelMode#AUTO} (whichever is faster per product). The two
- *                     8-bit modes repack Q4_0 matrices at load for their integer kernel
- *                     ({@link org.llama4j.tensor.InterleavedQ4Tensor}): a second copy of those weights, built in
- *                     about a second per GB
+ *                     8-bit modes repack Q4_0 and Q4_K matrices for their integer kernel
+ *                     ({@link org.llama4j.tensor.InterleavedQ4Tensor}) on each one's first use: a second copy of
+ *                     those weights (the mapped originals' pages are released), built in about 2-3 s per GB on
+ *                     2 cores
  */
 public record LoadOptions(Optional<FileType> quantization, KernelMode activations) {
     /** The checkpoint's weights as stored, nothing converted, exact products. */

@@ -43,23 +43,23 @@ final class LoadTimeQuantizer {
 
     private final QuantRecipe recipe;
     private final Arena arena;
-    private final boolean interleaveQ4_0;
+    private final boolean interleaveQ4;
 
-    private LoadTimeQuantizer(QuantRecipe recipe, Arena arena, boolean interleaveQ4_0) {
+    private LoadTimeQuantizer(QuantRecipe recipe, Arena arena, boolean interleaveQ4) {
         this.recipe = recipe;
         this.arena = arena;
-        this.interleaveQ4_0 = interleaveQ4_0;
+        this.interleaveQ4 = interleaveQ4;
     }
 
     /**
      * {@code weights} with every weight matrix quantized by {@code type}'s recipe into {@code arena} (a shared
-     * one: it is written in parallel); with {@code interleaveQ4_0}, Q4_0 matrices are also repacked for
+     * one: it is written in parallel); with {@code interleaveQ4}, Q4_0 and Q4_K matrices are also wrapped for
      * {@link InterleavedQ4Tensor}'s integer kernel, as a GGUF's are when loaded with 8-bit activations.
      */
     static Llama4Weights quantize(Llama4Weights weights, Llama4Config c, QuantRecipe.FileType type, Arena arena,
-            boolean interleaveQ4_0) {
+            boolean interleaveQ4) {
         QuantRecipe recipe = new QuantRecipe(type, c.layerCount(), c.expertCount(), c.queriesPerKvHead());
-        return new LoadTimeQuantizer(recipe, arena, interleaveQ4_0).quantize(weights, c);
+        return new LoadTimeQuantizer(recipe, arena, interleaveQ4).quantize(weights, c);
     }
 
     private Llama4Weights quantize(Llama4Weights w, Llama4Config c) {
@@ -154,7 +154,7 @@ final class LoadTimeQuantizer {
     /** {@link #rows}, interleaved too where asked and possible (the matrices of products, not the embeddings). */
     private Tensor matrix(String name, GgmlType type, LinearMap m, int from, int to) {
         BlockTensor t = rows(name, type, m, from, to);
-        return interleaveQ4_0 && InterleavedQ4Tensor.supports(t) ? InterleavedQ4Tensor.interleave(t, arena) : t;
+        return interleaveQ4 && InterleavedQ4Tensor.supports(t) ? InterleavedQ4Tensor.interleave(t, arena) : t;
     }
 
     /** Outputs {@code from .. to} of {@code m} (each a row of {@code m.inputSize()} weights) encoded as {@code type}. */

@@ -75,13 +75,15 @@ public final class InterleavedQ4Tensor implements Tensor {
     }
 
     private final BlockTensor original;
-    private final MemorySegment packed;
+    private final Arena arena;
     private final int unitColumns;
     private final int unitBytes;
+    /** Built by {@link #pack} on first use: loading stays zero-copy, and unused tensors (experts) cost nothing. */
+    private volatile MemorySegment packed;
 
-    private InterleavedQ4Tensor(BlockTensor original, MemorySegment packed) {
+    private InterleavedQ4Tensor(BlockTensor original, Arena arena) {
         this.original = original;
-        this.packed = packed;
+        this.arena = arena;
         boolean k = original.type() == GgmlType.Q4_K;
         this.unitColumns = k ? 256 : BLOCK;
         this.unitBytes = k ? Q4_K_UNIT_BYTES : Q4_0_UNIT_BYTES;
@@ -94,9 +96,9 @@ public final class InterleavedQ4Tensor implements Tensor {
     }
 
     /**
-     * Repacks {@code q4} into {@code arena} (in parallel unless the arena is confined). The original stays
-     * readable and is used for exact products; its pages may be released afterwards
-     * ({@link #releaseOriginalPages}).
+     * {@code q4} for the integer kernel. The repacked copy is built in {@code arena} on the first integer product
+     * (or {@link #pack}), once; until then nothing is copied, so loading a model stays zero-copy. The original is
+     * used for exact products.
      */
     public static InterleavedQ4Tensor interleave(BlockTensor q4, Arena arena) {
         Objects.requireNonNull(arena, "arena");
@@ -104,38 +106,66 @@ public final class InterleavedQ4Tensor implements Tensor {
             throw new IllegalArgumentException("tensor " + q4.name() + ": interleaving needs Q4_0 or Q4_K with a "
                     + "multiple of " + ROWS + " rows, got " + q4.type() + " with " + q4.rowCount() + " rows");
         }
+        return new InterleavedQ4Tensor(q4, arena);
+    }
+
+    /**
+     * Builds the repacked copy if it is not built yet (in parallel unless the arena is confined), then drops the
+     * resident pages of a memory-mapped original: only exact products read it again, and they fault it back in
+     * from the page cache, so the copy does not double the process's memory.
+     */
+    public void pack() {
+        if (packed == null) {
+            synchronized (this) {
+                if (packed == null) {
+                    MemorySegment built = build();
+                    if (original.data().isMapped()) {
+                        original.data().unload();
+                    }
+                    packed = built;
+                }
+            }
+        }
+    }
+
+    /** Whether the repacked copy exists. */
+    public boolean isPacked() {
+        return packed != null;
+    }
+
+    private MemorySegment build() {
+        BlockTensor q4 = original;
         long groups = q4.rowCount() / ROWS;
         int rowBytes = Math.toIntExact(q4.rowBytes());
         boolean k = q4.type() == GgmlType.Q4_K;
-        int units = Math.toIntExact(q4.rowLength() / (k ? 256 : BLOCK));
-        int groupBytes = Math.multiplyExact(units, k ? Q4_K_UNIT_BYTES : Q4_0_UNIT_BYTES);
-        MemorySegment packed = arena.allocate(Math.multiplyExact(groups, (long) groupBytes), 64);
-        InterleavedQ4Tensor result = new InterleavedQ4Tensor(q4, packed);
+        int units = Math.toIntExact(q4.rowLength() / unitColumns);
+        int groupBytes = Math.multiplyExact(units, unitBytes);
+        MemorySegment out = arena.allocate(Math.multiplyExact(groups, (long) groupBytes), 64);
         MemorySegment src = q4.data();
         IntStream all = IntStream.range(0, Math.toIntExact(groups));
         // a confined arena's memory can only be written by this thread
-        (packed.isAccessibleBy(new Thread(() -> { })) ? all.parallel() : all).forEach(g -> {
+        (out.isAccessibleBy(new Thread(() -> { })) ? all.parallel() : all).forEach(g -> {
             // one bulk copy in and one out per group: per-block segment copies cost more than the shuffle
             byte[] in = new byte[ROWS * rowBytes];
-            byte[] out = new byte[groupBytes];
+            byte[] group = new byte[groupBytes];
             MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) g * in.length, in, 0, in.length);
             MemorySegment inSegment = MemorySegment.ofArray(in);
             for (int u = 0; u < units; u++) {
-                int o = u * result.unitBytes;
+                int o = u * unitBytes;
                 for (int r = 0; r < ROWS; r++) {
                     int block = r * rowBytes + u * (k ? 144 : 18);
                     if (k) {
-                        packQ4KRow(in, inSegment, block, out, o, r);
+                        packQ4KRow(in, inSegment, block, group, o, r);
                     } else {
-                        out[o + 2 * r] = in[block];
-                        out[o + 2 * r + 1] = in[block + 1];
-                        packCodes(in, block + 2, SPLIT, out, o + 2 * ROWS, r);
+                        group[o + 2 * r] = in[block];
+                        group[o + 2 * r + 1] = in[block + 1];
+                        packCodes(in, block + 2, SPLIT, group, o + 2 * ROWS, r);
                     }
                 }
             }
-            MemorySegment.copy(out, 0, packed, ValueLayout.JAVA_BYTE, (long) g * out.length, out.length);
+            MemorySegment.copy(group, 0, out, ValueLayout.JAVA_BYTE, (long) g * group.length, group.length);
         });
-        return result;
+        return out;
     }
 
     /** Row {@code r}'s share of a Q4_K unit: d, dmin, the unpacked 6-bit scales and mins, the 8 groups' codes. */
@@ -177,16 +207,6 @@ public final class InterleavedQ4Tensor implements Tensor {
             case HIGH -> (in[qs + column] >> 4) & 0x0F;
             default -> column < 16 ? in[qs + column] & 0x0F : (in[qs + column - 16] >> 4) & 0x0F;
         };
-    }
-
-    /**
-     * Drops the resident pages of a memory-mapped original (they are only read again by exact products, which
-     * fault them back in from the page cache), so the repacked copy does not double the process's memory.
-     */
-    public void releaseOriginalPages() {
-        if (original.data().isMapped()) {
-            original.data().unload();
-        }
     }
 
     public BlockTensor original() {
@@ -264,6 +284,8 @@ public final class InterleavedQ4Tensor implements Tensor {
             throw new IllegalArgumentException("tensor " + name() + ": rows " + firstRow + "+" + rows
                     + " are not whole groups of " + ROWS + " within " + rowCount());
         }
+        pack();
+        MemorySegment data = packed;
         int units = Math.toIntExact(rowLength() / unitColumns);
         long groupBytes = (long) units * unitBytes;
         int blocks = Math.toIntExact(rowLength() / BLOCK);
@@ -273,10 +295,10 @@ public final class InterleavedQ4Tensor implements Tensor {
                 long start = firstRow / ROWS * groupBytes;
                 int o = outOffset + t * outStride + part * ROWS_PER_VECTOR;
                 if (k) {
-                    q4kGroups(packed, start, rows / ROWS, units, part, x.pairs(), x.blockSums(), x.scales(),
+                    q4kGroups(data, start, rows / ROWS, units, part, x.pairs(), x.blockSums(), x.scales(),
                             t * blocks, out, o);
                 } else {
-                    q4_0Groups(packed, start, rows / ROWS, units, part, x.pairs(), x.blockSums(), x.scales(),
+                    q4_0Groups(data, start, rows / ROWS, units, part, x.pairs(), x.blockSums(), x.scales(),
                             t * blocks, out, o);
                 }
             }

@@ -169,6 +169,8 @@ class Q8ActivationsAccuracyTest {
                 assertThat(((LinearMap.RowsAreOutputs) q8.weights().blocks().get(0).query()).tensor())
                         .as(name + ": attn_q interleaved for the integer kernel")
                         .isInstanceOf(InterleavedQ4Tensor.class);
+                assertThat(((InterleavedQ4Tensor) ((LinearMap.RowsAreOutputs) q8.weights().blocks().get(0).query())
+                        .tensor()).isPacked()).as("repacked on first use, not at load").isFalse();
             }
             Llama4Config c = exact.config();
             int length = Math.min(SEQUENCE_LENGTH, c.contextLength());
@@ -191,6 +193,10 @@ class Q8ActivationsAccuracyTest {
                     worst = Math.max(worst, Goldens.maxAbs(quantized[p], reference[p]));
                 }
                 compared += length;
+            }
+            if ((name.contains("Q4_0") || name.contains("Q4_K")) && mode != KernelMode.EXACT) {
+                assertThat(((InterleavedQ4Tensor) ((LinearMap.RowsAreOutputs) q8.weights().blocks().get(0).query())
+                        .tensor()).isPacked()).as("repacked by the integer products").isTrue();
             }
             double agreement = (double) agree / compared;
             System.out.printf("[q8] %s: top-1 agreement with exact %d/%d = %.1f%%, max abs %.3g%n", name, agree,

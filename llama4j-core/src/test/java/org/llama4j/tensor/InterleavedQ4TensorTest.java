@@ -104,6 +104,9 @@ class InterleavedQ4TensorTest {
                 assertThat(packed.dotRow(r, x, 0)).isEqualTo(w.dotRow(r, x, 0));
             }
             assertThat(packed.toFloatArray()).containsExactly(w.toFloatArray());
+            assertThat(packed.isPacked()).as("exact operations never build the repacked copy").isFalse();
+            packed.dotRows(0, 32, InterleavedQ4Tensor.pair(Q8Activations.quantize(x, 0, 256, 1)), new float[32], 0, 32);
+            assertThat(packed.isPacked()).as("the first integer product builds it").isTrue();
         }
     }
 
