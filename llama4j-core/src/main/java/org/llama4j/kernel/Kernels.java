@@ -23,9 +23,9 @@ import org.llama4j.tensor.Tensor;
  */
 public final class Kernels {
     /**
-     * The largest batch {@link KernelMode#AUTO} gives the interleaved Q4_0 integer kernel: per vector it costs the
-     * same at any batch, while the float path gets cheaper per vector with the batch; they measured even at 4-5
-     * vectors (2048x2048, one thread, CPU time, IlBench in the session notes of issue 5).
+     * The largest batch {@link KernelMode#AUTO} gives the interleaved Q4_0/Q4_K integer kernel: per vector it costs
+     * about the same at any batch, while the float path gets cheaper per vector with the batch. Measured, 2048x2048,
+     * one thread, CPU time, 1 to 6 vectors: Q4_0 breaks even at 4-5 vectors, Q4_K at about 6; 4 serves both.
      */
     public static final int INTERLEAVED_AUTO_MAX_BATCH = 4;
 
@@ -93,7 +93,7 @@ public final class Kernels {
         }
     }
 
-    /** The 8-bit-activation product on row-interleaved Q4_0: parallel over whole groups of interleaved rows. */
+    /** The 8-bit-activation product on row-interleaved Q4_0/Q4_K: parallel over whole groups of interleaved rows. */
     private static void interleavedQ8(ParallelRunner runner, InterleavedQ4Tensor w, long firstRow, int rows,
             float[] xs, int xOffset, int cols, int batch, float[] out, int outOffset) {
         w.pack(); // the first product repacks the weights here, not in each worker

@@ -103,9 +103,12 @@ public final class Llama4Model implements AutoCloseable {
     }
 
     /**
-     * A view of the same weights computing in {@code mode}, e.g. to compare both modes without loading twice. The
-     * view shares the mapped files but does not own them: closing it releases nothing, and it must not be used
-     * after this model is closed.
+     * A view of the same weights computing in {@code mode}, e.g. to compare modes without loading twice. The view
+     * shares the mapped files but does not own them: closing it releases nothing, and it must not be used after
+     * this model is closed. The weights stay as loaded: only a model loaded in an 8-bit mode holds the
+     * {@link org.llama4j.tensor.InterleavedQ4Tensor interleaved} Q4_0/Q4_K matrices, so an {@link KernelMode#AUTO}
+     * view of an exact-loaded model computes exactly, and its {@link KernelMode#Q8_ACTIVATIONS} view takes the
+     * row-wise integer kernels.
      */
     public Llama4Model withActivations(KernelMode mode) {
         return new Llama4Model(config, weights, mode, () -> { });
