@@ -28,7 +28,8 @@ final class ActivationsMixin {
                     + " quantized weights, as llama.cpp computes (float weights stay exact). auto: per product the"
                     + " faster of the two: q8 for Q4_0 and Q4_K matrices in decode and small batches, exact"
                     + " elsewhere (the default of generate, chat, serve and bench). q8 and auto repack each Q4_0 and Q4_K"
-                    + " matrix on its first use.")
+                    + " matrix on its first use, into memory the OS cannot evict: for models near the machine's"
+                    + " RAM, use --exact.")
     KernelMode activations;
 
     @Option(names = "--exact", description = "The exact float-activation path; conflicts with --activations q8"
