@@ -10,7 +10,6 @@ import java.util.function.Function;
 import org.llama4j.format.gguf.GgufFile;
 import org.llama4j.format.hf.HfModelFolder;
 import org.llama4j.kernel.KernelMode;
-import org.llama4j.tensor.BlockTensor;
 import org.llama4j.tensor.InterleavedQ4Tensor;
 import org.llama4j.tensor.Tensor;
 
@@ -87,12 +86,8 @@ final class Llama4Loader {
     private static Function<String, Optional<Tensor>> interleavingQ4(Function<String, Optional<Tensor>> finder,
             Arena arena) {
         Map<String, Optional<Tensor>> done = new HashMap<>();
-        return name -> done.computeIfAbsent(name, n -> finder.apply(n).map(t -> {
-            if (n.equals("token_embd.weight") || !InterleavedQ4Tensor.supports(t)) {
-                return t;
-            }
-            return InterleavedQ4Tensor.interleave((BlockTensor) t, arena);
-        }));
+        return name -> done.computeIfAbsent(name, n -> finder.apply(n)
+                .map(t -> n.equals("token_embd.weight") ? t : InterleavedQ4Tensor.interleaveIfSupported(t, arena)));
     }
 
     /** The config of a checkpoint, without wiring its weights. */

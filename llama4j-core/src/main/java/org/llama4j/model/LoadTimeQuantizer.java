@@ -154,7 +154,7 @@ final class LoadTimeQuantizer {
     /** {@link #rows}, interleaved too where asked and possible (the matrices of products, not the embeddings). */
     private Tensor matrix(String name, GgmlType type, LinearMap m, int from, int to) {
         BlockTensor t = rows(name, type, m, from, to);
-        return interleaveQ4 && InterleavedQ4Tensor.supports(t) ? InterleavedQ4Tensor.interleave(t, arena) : t;
+        return interleaveQ4 ? InterleavedQ4Tensor.interleaveIfSupported(t, arena) : t;
     }
 
     /** Outputs {@code from .. to} of {@code m} (each a row of {@code m.inputSize()} weights) encoded as {@code type}. */

@@ -109,6 +109,11 @@ public final class InterleavedQ4Tensor implements Tensor {
         return new InterleavedQ4Tensor(q4, arena);
     }
 
+    /** {@code t} for the integer kernel where {@link #supports} it, else {@code t} itself. */
+    public static Tensor interleaveIfSupported(Tensor t, Arena arena) {
+        return supports(t) ? interleave((BlockTensor) t, arena) : t;
+    }
+
     /**
      * Builds the repacked copy if it is not built yet (in parallel unless the arena is confined), then drops the
      * resident pages of a memory-mapped original: only exact products read it again, and they fault it back in
@@ -257,16 +262,18 @@ public final class InterleavedQ4Tensor implements Tensor {
         int[] pairs = new int[x.batch() * length / 2];
         int[] sums = new int[x.batch() * blocks];
         short[] q = x.q;
+        int spansPerBlock = BLOCK / Q8Activations.SUM_SPAN;
         for (int b = 0; b < x.batch() * blocks; b++) {
             int base = b * BLOCK;
-            int sum = 0;
             for (int k = 0; k < 8; k++) {
                 int j = base + 4 * k;
                 pairs[b * 16 + 2 * k] = (q[j] & 0xFFFF) | q[j + 1] << 16;
                 pairs[b * 16 + 2 * k + 1] = (q[j + 2] & 0xFFFF) | q[j + 3] << 16;
-                sum += q[j] + q[j + 1] + q[j + 2] + q[j + 3];
             }
-            sums[b] = sum;
+            // the quantizer already summed the values per 16
+            for (int span = 0; span < spansPerBlock; span++) {
+                sums[b] += x.sums[b * spansPerBlock + span];
+            }
         }
         return new PairedActivations(length, x.batch(), pairs, sums, x.scales);
     }

@@ -21,7 +21,7 @@ import java.util.Objects;
 public final class Q8Activations {
     /** Values per activation block (one float scale each). */
     public static final int BLOCK = 32;
-    private static final int SUM_SPAN = 16;
+    static final int SUM_SPAN = 16;
 
     private final float[] source;
     private final int sourceOffset;
@@ -30,7 +30,7 @@ public final class Q8Activations {
     /** The 8-bit values, stored widened to 16 bits: the integer kernel multiplies in 16-bit lanes. */
     final short[] q;
     final float[] scales;
-    private final int[] sums;
+    final int[] sums;
 
     private Q8Activations(float[] source, int sourceOffset, int length, int batch) {
         this.source = source;

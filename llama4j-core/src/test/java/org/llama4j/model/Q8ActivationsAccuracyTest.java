@@ -15,6 +15,7 @@ import org.llama4j.kernel.KernelMode;
 import org.llama4j.kernel.LinearMap;
 import org.llama4j.model.synthetic.QuantRecipe.FileType;
 import org.llama4j.tensor.InterleavedQ4Tensor;
+import org.llama4j.tensor.Tensor;
 import org.llama4j.testing.Fixtures;
 import org.llama4j.testing.TinyModels;
 
@@ -165,12 +166,12 @@ class Q8ActivationsAccuracyTest {
         try (Llama4Model exact = Llama4Model.load(file);
                 Llama4Model q8 = Llama4Model.load(file, LoadOptions.DEFAULTS.withActivations(mode))) {
             assertThat(exact.activations()).as("the default").isEqualTo(KernelMode.EXACT);
-            if ((name.contains("Q4_0") || name.contains("Q4_K")) && mode != KernelMode.EXACT) {
-                assertThat(((LinearMap.RowsAreOutputs) q8.weights().blocks().get(0).query()).tensor())
-                        .as(name + ": attn_q interleaved for the integer kernel")
+            Tensor query = ((LinearMap.RowsAreOutputs) q8.weights().blocks().get(0).query()).tensor();
+            boolean interleaved = (name.contains("Q4_0") || name.contains("Q4_K")) && mode != KernelMode.EXACT;
+            if (interleaved) {
+                assertThat(query).as(name + ": attn_q interleaved for the integer kernel")
                         .isInstanceOf(InterleavedQ4Tensor.class);
-                assertThat(((InterleavedQ4Tensor) ((LinearMap.RowsAreOutputs) q8.weights().blocks().get(0).query())
-                        .tensor()).isPacked()).as("repacked on first use, not at load").isFalse();
+                assertThat(((InterleavedQ4Tensor) query).isPacked()).as("repacked on first use, not at load").isFalse();
             }
             Llama4Config c = exact.config();
             int length = Math.min(SEQUENCE_LENGTH, c.contextLength());
@@ -194,9 +195,8 @@ class Q8ActivationsAccuracyTest {
                 }
                 compared += length;
             }
-            if ((name.contains("Q4_0") || name.contains("Q4_K")) && mode != KernelMode.EXACT) {
-                assertThat(((InterleavedQ4Tensor) ((LinearMap.RowsAreOutputs) q8.weights().blocks().get(0).query())
-                        .tensor()).isPacked()).as("repacked by the integer products").isTrue();
+            if (interleaved) {
+                assertThat(((InterleavedQ4Tensor) query).isPacked()).as("repacked by the integer products").isTrue();
             }
             double agreement = (double) agree / compared;
             System.out.printf("[q8] %s: top-1 agreement with exact %d/%d = %.1f%%, max abs %.3g%n", name, agree,
